@@ -1,0 +1,35 @@
+"""nkest: Bayesian estimation of war casualties from conflicting public reports.
+
+The pipeline reads left to right: reports -> model -> fit -> results.
+
+>>> import nkest
+>>> reports = nkest.load_dataset("dprk")            # doctest: +SKIP
+>>> estimate = nkest.fit(reports)                   # doctest: +SKIP
+>>> estimate.summary()                              # doctest: +SKIP
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from nkest.datasets import list_datasets, load_dataset
+from nkest.errors import ConvergenceError, IncompatibleFileError, Problem, ReportError
+from nkest.reports import Figure, FigureError, Reports, load_reports, parse_figure
+
+try:
+    __version__ = version("nkest")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+__all__ = [
+    "ConvergenceError",
+    "Figure",
+    "FigureError",
+    "IncompatibleFileError",
+    "Problem",
+    "ReportError",
+    "Reports",
+    "__version__",
+    "list_datasets",
+    "load_dataset",
+    "load_reports",
+    "parse_figure",
+]

@@ -1,0 +1,230 @@
+"""The loaded, validated table of reports."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import pandas as pd
+
+from nkest.errors import Problem, ReportError
+from nkest.reports.reading import read_table
+from nkest.reports.schema import QUANTITIES
+from nkest.reports.validation import validate_table
+
+__all__ = ["Reports", "load_reports"]
+
+
+def load_reports(
+    data: str | os.PathLike[str] | pd.DataFrame | Reports,
+    *,
+    metadata: Mapping[str, Any] | None = None,
+) -> Reports:
+    """Load and check a table of reported figures.
+
+    Parameters
+    ----------
+    data : path, DataFrame or Reports
+        A CSV file (UTF-8, comma-separated, one header row) or a DataFrame in
+        the report format (see ``docs/report-format.md``). A :class:`Reports`
+        is returned as it is (with ``metadata`` merged in, if given).
+    metadata : mapping, optional
+        Facts about the table as a whole. Keys nkest uses: ``subject`` (who
+        the figures count, for sentences: "North Korean soldiers"), ``origin``
+        (ISO date at which every total was zero, e.g. the start of a
+        deployment; without it the initial level is estimated), ``name``,
+        ``title``, ``description`` and ``citation``.
+
+    Returns
+    -------
+    Reports
+        Exactly the rows given, in order, typed and with defaults filled in.
+
+    Raises
+    ------
+    ReportError
+        Listing every problem in the table at once, each with its line (or
+        row) and report_id, column, bad value and what was expected.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import nkest
+    >>> reports = nkest.load_reports(pd.DataFrame({
+    ...     "published": ["2024-12-19", "2025-04-30"],
+    ...     "source": ["NIS", "NIS"],
+    ...     "quantity": ["killed", "killed"],
+    ...     "value": ["100", "600"],
+    ...     "qualifier": ["at_least", "approx"],
+    ... }))
+    >>> len(reports)
+    2
+    """
+    if isinstance(data, Reports):
+        return data if metadata is None else data.with_metadata(metadata)
+    frame = validate_table(read_table(data))
+    return Reports(frame, metadata=_check_metadata(metadata or {}))
+
+
+def _check_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+    checked = dict(metadata)
+    origin = checked.get("origin")
+    if origin is not None:
+        try:
+            if isinstance(origin, dt.date):  # date, datetime and pandas.Timestamp
+                origin = origin.strftime("%Y-%m-%d")
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", str(origin)):
+                raise ValueError
+            checked["origin"] = dt.date.fromisoformat(str(origin)).isoformat()
+        except ValueError:
+            raise ReportError(
+                [Problem("metadata", "origin", str(origin), "an ISO date (YYYY-MM-DD)")]
+            ) from None
+    return checked
+
+
+class Reports:
+    """A validated table of reported figures, one row per figure.
+
+    Create it with :func:`nkest.load_reports` or :func:`nkest.load_dataset`.
+    It holds exactly the rows it was given; ``len()`` counts them and
+    :meth:`to_frame` gives them back as a DataFrame.
+
+    Attributes
+    ----------
+    metadata : mapping
+        Facts about the table as a whole (``subject``, ``origin``, ...).
+    """
+
+    def __init__(self, frame: pd.DataFrame, *, metadata: Mapping[str, Any] | None = None) -> None:
+        self._frame = frame.reset_index(drop=True)
+        self.metadata: Mapping[str, Any] = MappingProxyType(dict(metadata or {}))
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def __repr__(self) -> str:
+        used = int((self._frame["exclude"] == "").sum())
+        name = self.metadata.get("name")
+        label = f" {name!r}" if name else ""
+        return (
+            f"<Reports{label}: {len(self)} reports ({used} used, {len(self) - used} excluded) "
+            f"from {self._frame['source'].nunique()} sources, "
+            f"as of {self.first_date:%Y-%m-%d} to {self.last_date:%Y-%m-%d}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return f"<p>{self!r}</p>" + self.summary().to_html()
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Reports):
+            return NotImplemented
+        return self.fingerprint() == other.fingerprint() and dict(self.metadata) == dict(
+            other.metadata
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return the reports as a new DataFrame (format columns first, then extras)."""
+        return self._frame.copy()
+
+    def to_csv(self, path: str | os.PathLike[str]) -> None:
+        """Write the reports as a CSV file that :func:`load_reports` reads back unchanged."""
+        # CRLF line ends make pandas quote any cell holding a bare carriage return.
+        self._csv_frame().to_csv(path, index=False, lineterminator="\r\n")
+
+    def _csv_frame(self) -> pd.DataFrame:
+        frame = self._frame.copy()
+        for name in ("published", "as_of", "period_start", "period_end"):
+            frame[name] = frame[name].dt.strftime("%Y-%m-%d").fillna("")
+        return frame.astype(object).where(frame.notna(), "")
+
+    def fingerprint(self) -> str:
+        """Return a short hash of every cell, to cite which reports a result used.
+
+        Two tables with the same rows in the same order have the same
+        fingerprint; any change to any cell changes it.
+        """
+        text = self._csv_frame().to_csv(index=False, lineterminator="\n")
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def used(self) -> pd.DataFrame:
+        """The rows not excluded by the table itself (``exclude`` blank)."""
+        return self._frame[self._frame["exclude"] == ""].copy()
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """The rows kept for provenance only, with their ``exclude`` reason."""
+        return self._frame[self._frame["exclude"] != ""].copy()
+
+    @property
+    def first_date(self) -> pd.Timestamp:
+        """The earliest date any report refers to (``as_of`` or ``period_start``)."""
+        starts = self._frame["period_start"].dropna()
+        earliest = self._frame["as_of"].min()
+        return min(earliest, starts.min()) if len(starts) else earliest
+
+    @property
+    def last_date(self) -> pd.Timestamp:
+        """The latest ``as_of`` of the reports."""
+        return self._frame["as_of"].max()
+
+    @property
+    def sources(self) -> pd.DataFrame:
+        """One row per source: its group and how many of its reports are used and excluded."""
+        frame = self._frame.assign(used=self._frame["exclude"] == "")
+        table = frame.groupby(["source", "source_group"], sort=True).agg(
+            reports=("report_id", "size"), used=("used", "sum")
+        )
+        table["excluded"] = table["reports"] - table["used"]
+        return table.reset_index()
+
+    def summary(self) -> pd.DataFrame:
+        """Count the reports by quantity: how many, used, sources, dates and value range."""
+        frame = self._frame
+        used = frame["exclude"] == ""
+        table = frame.groupby("quantity", sort=False).agg(
+            reports=("report_id", "size"),
+            sources=("source", "nunique"),
+            first_as_of=("as_of", "min"),
+            last_as_of=("as_of", "max"),
+            smallest=("value", "min"),
+            largest=("value", "max"),
+        )
+        table.insert(1, "used", used.groupby(frame["quantity"], sort=False).sum())
+        table = table.reindex([name for name in QUANTITIES if name in table.index])
+        for name in ("first_as_of", "last_as_of"):
+            table[name] = table[name].dt.strftime("%Y-%m-%d")
+        return table
+
+    def with_metadata(self, metadata: Mapping[str, Any]) -> Reports:
+        """Return a copy with ``metadata`` merged over the current metadata."""
+        return Reports(self._frame, metadata={**self.metadata, **_check_metadata(metadata)})
+
+    def exclude(self, report_ids: Iterable[str], reason: str) -> Reports:
+        """Return a copy in which the given reports are excluded with ``reason``.
+
+        Reports already excluded keep their own reason. Unknown ids are an error.
+        """
+        ids = list(report_ids)
+        if not reason.strip():
+            raise ValueError("give a reason for excluding reports")
+        unknown = sorted(set(ids) - set(self._frame["report_id"]))
+        if unknown:
+            raise KeyError(f"no reports with report_id {', '.join(unknown)}")
+        frame = self._frame.copy()
+        mask = frame["report_id"].isin(ids) & (frame["exclude"] == "")
+        frame.loc[mask, "exclude"] = reason
+        return Reports(frame, metadata=self.metadata)
+
+    def select(self, mask: pd.Series | Iterable[bool]) -> Reports:
+        """Return the reports where ``mask`` (aligned with :meth:`to_frame`) is true."""
+        keep = pd.Series(list(mask), dtype=bool).to_numpy()
+        return Reports(self._frame[keep], metadata=self.metadata)

@@ -1,0 +1,264 @@
+"""Turn a CSV file or a DataFrame into rows of text cells, before any checking.
+
+Reading is kept apart from validation so that both kinds of input reach the
+same checks with the same cells: every cell is text, blank is ``""``, and every
+row knows where it came from (a file line or a DataFrame row).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import numbers
+import os
+from collections.abc import Hashable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from nkest.errors import Problem, ReportError
+from nkest.reports.schema import REQUIRED_COLUMNS
+
+__all__ = ["RawRow", "RawTable", "read_table"]
+
+_DELIMITER_HINTS = {";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+@dataclass(frozen=True)
+class RawRow:
+    """One row as given: its cells as text and where it came from."""
+
+    where: str
+    """``"line 12"`` or ``"row 3"``."""
+    cells: dict[str, str]
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table of text cells with its column names, in the order given."""
+
+    columns: tuple[str, ...]
+    rows: tuple[RawRow, ...]
+    origin: str
+
+
+def read_table(data: str | os.PathLike[str] | pd.DataFrame) -> RawTable:
+    """Read a CSV path or a DataFrame into text cells.
+
+    Raises
+    ------
+    ReportError
+        If the input is not a readable table: empty, binary, undecodable,
+        with a wrong delimiter, duplicate or unrelated columns, or rows with
+        the wrong number of fields.
+    """
+    if isinstance(data, pd.DataFrame):
+        return _read_frame(data)
+    if isinstance(data, str | os.PathLike):
+        return _read_csv_file(Path(data))
+    raise TypeError(
+        "load_reports expects a path to a CSV file or a pandas DataFrame, "
+        f"got {type(data).__name__}"
+    )
+
+
+def _read_csv_file(path: Path) -> RawTable:
+    origin = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ReportError([Problem("file", None, None, "an existing file")], origin) from None
+    except IsADirectoryError:
+        raise ReportError(
+            [Problem("file", None, None, "a CSV file, not a directory")], origin
+        ) from None
+    return _read_csv_bytes(raw, origin)
+
+
+def _read_csv_bytes(raw: bytes, origin: str) -> RawTable:
+    if not raw.strip():
+        raise ReportError(
+            [Problem("file", None, None, "a table of reports, but the file is empty")], origin
+        )
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        raise ReportError(
+            [
+                Problem(
+                    "file",
+                    None,
+                    None,
+                    f"a text (CSV) file, but byte {offset} is a NUL byte: this looks like "
+                    "binary data (a spreadsheet? export it as CSV, UTF-8)",
+                )
+            ],
+            origin,
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise ReportError(
+            [
+                Problem(
+                    f"line {line}",
+                    None,
+                    repr(raw[error.start : error.end])[2:-1],
+                    f"UTF-8 text, but byte {error.start} cannot be decoded "
+                    "(save the file as CSV, UTF-8)",
+                )
+            ],
+            origin,
+        ) from None
+    if not text.strip():
+        raise ReportError(
+            [Problem("file", None, None, "a table of reports, but the file is empty")], origin
+        )
+    return _parse_csv_text(text, origin)
+
+
+def _parse_csv_text(text: str, origin: str) -> RawTable:
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    problems: list[Problem] = []
+    try:
+        header = next(reader)
+    except csv.Error as error:
+        problem = Problem("line 1", None, None, f"a CSV header ({error})")
+        raise ReportError([problem], origin) from None
+    columns, header_problems = _check_header(header, "line 1")
+    problems += header_problems
+    if header_problems and not set(REQUIRED_COLUMNS) & set(columns):
+        raise ReportError(problems, origin)
+
+    rows: list[RawRow] = []
+    last_line = reader.line_num
+    while True:
+        start_line = last_line + 1
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            problems.append(Problem(f"line {start_line}", None, None, f"valid CSV ({error})"))
+            break
+        last_line = reader.line_num
+        if not record or all(not cell.strip() for cell in record):
+            continue
+        where = f"line {start_line}"
+        if len(record) != len(columns):
+            problems.append(
+                Problem(
+                    where,
+                    None,
+                    None,
+                    f"{len(columns)} fields as in the header, found {len(record)} "
+                    "(an unquoted comma inside a field? quote fields that contain commas)",
+                )
+            )
+            continue
+        rows.append(RawRow(where, dict(zip(columns, record, strict=True))))
+    if problems:
+        raise ReportError(problems, origin)
+    if not rows:
+        raise ReportError(
+            [Problem("file", None, None, "at least one report, but the file has only a header")],
+            origin,
+        )
+    return RawTable(tuple(columns), tuple(rows), origin)
+
+
+def _check_header(header: list[str], where: str) -> tuple[list[str], list[Problem]]:
+    columns = [str(name).strip().lower() for name in header]
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for name in columns:
+        if name in seen:
+            problems.append(Problem(where, name, None, "each column name once, but it repeats"))
+        seen.add(name)
+    missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    if not missing:
+        return columns, problems
+    if len(columns) == 1:
+        for delimiter, described in _DELIMITER_HINTS.items():
+            split = {part.strip().lower() for part in columns[0].split(delimiter)}
+            if set(REQUIRED_COLUMNS) <= split:
+                problems.append(
+                    Problem(
+                        where,
+                        None,
+                        None,
+                        f"comma-separated columns, but the header is separated by {described}; "
+                        "save the file with commas as the delimiter",
+                    )
+                )
+                return columns, problems
+    if not set(REQUIRED_COLUMNS) & seen:
+        shown = ", ".join(repr(name) for name in columns[:8])
+        more = ", ..." if len(columns) > 8 else ""
+        problems.append(
+            Problem(
+                where,
+                None,
+                None,
+                "a table of reports with the columns "
+                f"{', '.join(REQUIRED_COLUMNS)}; found none of them (columns: {shown}{more})",
+            )
+        )
+        return columns, problems
+    for name in missing:
+        problems.append(Problem(where, name, None, "this required column, but it is missing"))
+    return columns, problems
+
+
+def _read_frame(frame: pd.DataFrame) -> RawTable:
+    origin = "DataFrame"
+    header = [str(name) for name in frame.columns]
+    columns, problems = _check_header(header, "header")
+    if problems:
+        raise ReportError(problems, origin)
+    if len(frame) == 0:
+        problem = Problem("DataFrame", None, None, "at least one report, got 0 rows")
+        raise ReportError([problem], origin)
+    rows = []
+    records = zip(frame.index, frame.itertuples(index=False), strict=True)
+    for position, (label, values) in enumerate(records):
+        cells = {name: _cell_text(value) for name, value in zip(columns, values, strict=True)}
+        rows.append(RawRow(_frame_location(label, position), cells))
+    return RawTable(tuple(columns), tuple(rows), origin)
+
+
+def _frame_location(label: Hashable, position: int) -> str:
+    if isinstance(label, numbers.Integral) and label == position:
+        return f"row {position}"
+    return f"row {position} (index {label!r})"
+
+
+def _cell_text(value: object) -> str:
+    """Render one DataFrame cell as the text a CSV file would hold."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return str(value)
+    if isinstance(value, numbers.Integral):
+        return str(int(value))
+    if isinstance(value, numbers.Real):
+        number = float(value)
+        if math.isnan(number):
+            return ""
+        if number.is_integer():
+            return str(int(number))
+        return repr(number)
+    if isinstance(value, pd.Timestamp | dt.datetime):
+        stamp = pd.Timestamp(value)
+        if stamp == stamp.normalize() and stamp.tzinfo is None:
+            return stamp.date().isoformat()
+        return stamp.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
