@@ -12,6 +12,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from nkest.datasets import list_datasets, load_dataset
 from nkest.errors import ConvergenceError, IncompatibleFileError, Problem, ReportError
+from nkest.fit import Estimate, fit
 from nkest.reports import Figure, FigureError, Reports, load_reports, parse_figure
 
 try:
@@ -21,6 +22,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "ConvergenceError",
+    "Estimate",
     "Figure",
     "FigureError",
     "IncompatibleFileError",
@@ -28,6 +30,7 @@ __all__ = [
     "ReportError",
     "Reports",
     "__version__",
+    "fit",
     "list_datasets",
     "load_dataset",
     "load_reports",

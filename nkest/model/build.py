@@ -1,0 +1,209 @@
+"""The PyMC model: latent totals over time, per-source biases, every report in the likelihood.
+
+The mathematics, with every prior and why, is in ``docs/model.md``. The
+model's structure (grid length, quantities, sources) is fixed when it is
+built; everything that comes from the reports' values enters as ``pm.Data``,
+so one compiled model serves many fits of same-shaped data.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from nkest.model.design import ALL_LOSSES, Design
+from nkest.model.likelihood import claim_logp, report_latent, tensor_ops
+from nkest.model.options import FitOptions
+
+__all__ = ["DIMS", "build_model"]
+
+DIMS = ("date", "interval", "quantity", "source", "source_group")
+"""The model's dims. None of them collides with the dims ArviZ uses itself."""
+
+_RATIO_DRIFT_DAYS = 30.0
+NOISE_FLOOR = 0.02
+"""Smallest logistic noise scale of a source: no source reports the truth to within 2%."""
+
+
+def build_model(design: Design, options: FitOptions) -> pm.Model:
+    """Build the PyMC model of a design.
+
+    Parameters
+    ----------
+    design : Design
+        The reports as arrays, with the grid and the sources.
+    options : FitOptions
+        Identification, priors and observation settings.
+
+    Returns
+    -------
+    pymc.Model
+        With deterministics ``total`` (quantity, date), ``bias_factor`` and
+        ``noise`` (source), ``wounded_ratio`` (interval) and the likelihood
+        as the potential ``reports``.
+    """
+    grid = design.grid
+    priors = options.priors
+    coords = {
+        "date": grid.dates,
+        "interval": grid.dates[1:],
+        "quantity": list(design.internal),
+        "source": list(design.sources),
+        "source_group": list(design.groups),
+    }
+    with pm.Model(coords=coords) as model:
+        data = {name: pm.Data(name, value) for name, value in design.arrays.items()}
+        median_days, timescale_sd = priors.timescale_days
+        floor = timescale_floor(grid.step, grid.size)
+        timescale_above_floor = pm.LogNormal(
+            "timescale_above_floor", mu=math.log(median_days), sigma=timescale_sd
+        )
+        timescale = pm.Deterministic("timescale", floor + timescale_above_floor)
+        processes = [q for q in design.quantities if q not in ("wounded", "casualties")]
+        steps = {
+            name: _rate_process(name, i, grid.step, grid.size, data, timescale, priors)
+            for i, name in enumerate(processes)
+        }
+        log_ratio, log_ratio_level = _wounded_ratio(grid.step, priors)
+        steps["wounded"] = steps["killed"] * pt.exp(log_ratio)
+        initial = dict.fromkeys(steps, pt.zeros(()))
+        if not design.has_origin:
+            log_initial = pm.Normal(
+                "log_initial_killed", mu=data["log_initial_centre"], sigma=priors.initial_level_sd
+            )
+            initial["killed"] = pt.exp(log_initial)
+            initial["wounded"] = initial["killed"] * pt.exp(log_ratio_level)
+        totals = {
+            name: pt.concatenate([initial[name][None], initial[name] + pt.cumsum(step)])
+            for name, step in steps.items()
+        }
+        totals["casualties"] = totals["killed"] + totals["wounded"]
+        if ALL_LOSSES in design.internal:
+            totals[ALL_LOSSES] = sum(
+                totals[name] for name in ("casualties", "captured", "missing") if name in totals
+            )
+        stacked = pm.Deterministic(
+            "total", pt.stack([totals[name] for name in design.internal]), dims=("quantity", "date")
+        )
+        pm.Deterministic("wounded_ratio", pt.exp(log_ratio), dims="interval")
+
+        log_bias = _log_bias(design, options)
+        noise = _noise(priors)
+        log_bias_all = pt.concatenate([log_bias, pt.zeros(1)])
+        scale_all = pt.concatenate([noise, pt.as_tensor([options.constraint_scale])])
+        latent = report_latent(stacked, data, grid.size, tensor_ops())
+        src = data["source_index"]
+        log_centre = pt.log(latent) + log_bias_all[src]
+        pieces = claim_logp(log_centre, scale_all[src], data, tensor_ops())
+        pm.Potential("reports", sum(piece.sum() for piece in pieces))
+    return model
+
+
+def _rate_process(name: str, index: int, step: int, size: int, data: dict, timescale, priors):
+    """Return one quantity's increase per grid step (killed, captured or missing).
+
+    The log daily rate is a stationary AR(1): bursts and lulls that last about
+    ``timescale`` days. Its deviations are normalised so that the *arithmetic*
+    mean of the daily rate over the span the quantity's reports cover is
+    ``exp(log_rate_mean)``: the increase over that span, which the reports pin
+    down whatever the size of the bursts. (A level for the average *log* rate
+    trades off with the rate's variability, and one over the whole grid with
+    the months no report speaks of; both mix slowly.)
+    """
+    steps = size - 1
+    log_rate_mean = pm.Normal(
+        f"{name}_log_rate_mean", mu=data["log_rate_centre"][index], sigma=priors.rate_level_sd
+    )
+    variability_median, variability_sd = priors.rate_variability
+    rate_sd = pm.LogNormal(f"{name}_rate_sd", mu=math.log(variability_median), sigma=variability_sd)
+    rate_z = pm.Normal(f"{name}_rate_z", 0.0, 1.0, dims="interval")
+    phi = pt.exp(-step / timescale)
+    innovation_scale = pt.concatenate([pt.ones(1), pt.sqrt(1.0 - phi**2) * pt.ones(steps - 1)])
+    deviation = ar1_filter(rate_sd * innovation_scale * rate_z, phi, steps)
+    normaliser = pt.logsumexp(deviation + data["log_span_weight"][index])
+    log_rate = pm.Deterministic(
+        f"{name}_log_rate", log_rate_mean + deviation - normaliser, dims="interval"
+    )
+    return pt.exp(log_rate) * step
+
+
+def _wounded_ratio(step: int, priors):
+    """Return the log wounded:killed ratio per step and its average.
+
+    The ratio is a random walk around its average over the grid.
+    """
+    ratio_median, ratio_sd = priors.wounded_ratio
+    log_ratio_level = pm.Normal("log_ratio_level", mu=math.log(ratio_median), sigma=ratio_sd)
+    ratio_drift = pm.HalfNormal("ratio_drift", sigma=priors.ratio_drift)
+    ratio_z = pm.Normal("ratio_z", 0.0, 1.0, dims="interval")
+    walk = pt.cumsum(ratio_z) * math.sqrt(step / _RATIO_DRIFT_DAYS)
+    return log_ratio_level + ratio_drift * (walk - walk.mean()), log_ratio_level
+
+
+def ar1_filter(innovations, phi, length: int):
+    """Return ``x`` with ``x[0] = e[0]`` and ``x[t] = phi * x[t-1] + e[t]``.
+
+    In closed form, ``x[t] = phi**t * cumsum(phi**-j * e[j])[t]``: one cumsum
+    instead of a loop, which compiles and differentiates quickly. ``phi**-j``
+    grows with ``j``; the timescale's floor (:func:`timescale_floor`) keeps it
+    below e**500, far inside float64's range, and the sum's rounding error
+    stays relative to its largest (most recent) terms.
+    """
+    j = pt.arange(length, dtype="float64")
+    log_phi = pt.log(phi)
+    return pt.exp(j * log_phi) * pt.cumsum(pt.exp(-j * log_phi) * innovations)
+
+
+_MAX_DECAY_EXPONENT = 500.0
+
+
+def timescale_floor(step: int, size: int) -> float:
+    """Return the shortest AR(1) timescale (days) the closed-form filter handles on a grid."""
+    return step * (size - 1) / _MAX_DECAY_EXPONENT
+
+
+def _log_bias(design: Design, options: FitOptions):
+    """Each source's log-bias: its group's bias plus its own, anchored by the identification."""
+    priors = options.priors
+    ident = options.identification
+    group_of_source = np.array(
+        [design.groups.index(g) for g in design.source_groups], dtype=np.int64
+    )
+    source_sd = pm.HalfNormal("source_bias_sd", sigma=priors.source_bias_sd)
+    source_z = pm.Normal("source_bias_z", 0.0, 1.0, dims="source")
+    if ident.kind == "groups":
+        if len(design.groups) > 1:
+            group_sd = pm.HalfNormal("group_bias_sd", sigma=priors.group_bias_sd)
+            group_z = pm.ZeroSumNormal("group_bias_z", sigma=1.0, dims="source_group")
+            group_bias = pm.Deterministic("group_bias", group_sd * group_z, dims="source_group")
+        else:
+            group_bias = pm.Deterministic("group_bias", pt.zeros(1), dims="source_group")
+    else:
+        group_sd = pm.HalfNormal("group_bias_sd", sigma=priors.group_bias_sd)
+        group_z = pm.Normal("group_bias_z", 0.0, 1.0, dims="source_group")
+        centre = np.zeros(len(design.groups))
+        spread = pt.ones(len(design.groups)) * group_sd
+        if ident.kind == "group_priors":
+            for group, (factor, sd) in ident.group_priors.items():
+                i = design.groups.index(group)
+                centre[i] = math.log(factor)
+                spread = pt.set_subtensor(spread[i], sd)
+        group_bias = pm.Deterministic("group_bias", centre + spread * group_z, dims="source_group")
+    log_bias = group_bias[group_of_source] + source_sd * source_z
+    if ident.kind == "reference":
+        free = np.array([s not in ident.sources for s in design.sources], dtype=np.float64)
+        log_bias = log_bias * free
+    pm.Deterministic("bias_factor", pt.exp(log_bias), dims="source")
+    return log_bias
+
+
+def _noise(priors):
+    """Each source's logistic noise scale, partially pooled on the log scale."""
+    median, sd = priors.noise
+    level = pm.LogNormal("noise_level", mu=math.log(median), sigma=sd)
+    spread = pm.HalfNormal("noise_spread", sigma=priors.noise_spread)
+    z = pm.Normal("noise_z", 0.0, 1.0, dims="source")
+    return pm.Deterministic("noise", NOISE_FLOOR + level * pt.exp(spread * z), dims="source")

@@ -1,0 +1,421 @@
+"""From reports to the arrays the model reads: what each report says about which total.
+
+Each usable report becomes an interval on the log scale for a *claim* about
+one latent quantity: the total at a date (cumulative), the increase over a
+window (period), or at least part of that increase (incident). Reports the
+model cannot use are listed with the reason, never dropped silently.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from nkest.model.grid import TimeGrid, make_grid, parse_freq
+from nkest.model.options import FitOptions
+from nkest.reports import Reports
+
+__all__ = ["KINDS", "Design", "make_design"]
+
+CORE_QUANTITIES = ("killed", "wounded", "casualties")
+OPTIONAL_QUANTITIES = ("captured", "missing")
+ALL_LOSSES = "all_losses"
+"""Internal quantity capped by troops deployed: casualties plus captured and missing."""
+
+KINDS = ("interval", "lower", "upper")
+"""How a claim bounds the source's figure: both sides, from below, from above."""
+
+_DAY = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Design:
+    """Everything the model needs from the reports, as plain arrays.
+
+    Attributes
+    ----------
+    grid : TimeGrid
+    quantities : tuple of str
+        The latent totals reported on (killed, wounded, casualties, and captured
+        or missing where reported).
+    internal : tuple of str
+        ``quantities`` plus ``all_losses`` when a cap on troops deployed is used.
+    sources, source_groups : tuple of str
+        The sources that have observations (constraints have none), and each
+        one's group.
+    groups : tuple of str
+    has_origin : bool
+        Whether the totals are zero at the first grid date.
+    rows : pandas.DataFrame
+        The used reports, one row each, with what the model reads from them.
+    excluded : pandas.DataFrame
+        Every report not used, with ``reason``.
+    arrays : dict of str to numpy.ndarray
+        The data of the model (``pm.Data``), by name.
+    """
+
+    grid: TimeGrid
+    quantities: tuple[str, ...]
+    internal: tuple[str, ...]
+    sources: tuple[str, ...]
+    source_groups: tuple[str, ...]
+    groups: tuple[str, ...]
+    has_origin: bool
+    rows: pd.DataFrame
+    excluded: pd.DataFrame
+    arrays: dict[str, np.ndarray] = field(repr=False)
+
+    @property
+    def structure(self) -> tuple:
+        """What fixes the shape of the model: equal structures share one compiled model."""
+        return (
+            self.grid.size,
+            self.grid.step,
+            self.internal,
+            self.sources,
+            self.source_groups,
+            self.has_origin,
+        )
+
+
+def make_design(reports: Reports, options: FitOptions) -> Design:
+    """Turn loaded reports into the model's design.
+
+    Raises
+    ------
+    ValueError
+        If nothing usable remains, or the identification names sources or
+        groups that have no usable reports.
+    """
+    frame = reports.to_frame()
+    frame["reason"] = frame["exclude"]
+    frame["excluded_by"] = np.where(frame["exclude"] != "", "reports", "")
+
+    _exclude(
+        frame,
+        (frame["quantity"] == "deployed") & (frame["constraint"] != "cap"),
+        "troops deployed are not estimated; only deployed rows marked constraint=cap "
+        "are used, as caps on all losses",
+    )
+    _exclude(
+        frame,
+        (frame["scope"] == "incident") & (frame["constraint"] == "cap"),
+        "a cap on one incident does not bound the total",
+    )
+    _exclude(
+        frame,
+        (frame["scope"] == "incident")
+        & (frame["constraint"] == "")
+        & frame["qualifier"].isin(["at_most", "fewer_than"]),
+        "an upper bound on one incident says nothing about the total",
+    )
+    _exclude(
+        frame,
+        (frame["qualifier"] == "fewer_than") & (frame["value"] == 0),
+        "fewer than 0 is impossible",
+    )
+
+    origin = _origin(reports, options)
+    step = parse_freq(options.freq)
+    usable = frame["reason"] == ""
+    if not usable.any():
+        raise ValueError("no usable reports: every report is excluded (see Reports.excluded)")
+    kept = frame["exclude"] == ""
+    end = (
+        dt.date.fromisoformat(options.end) if options.end else frame.loc[kept, "as_of"].max().date()
+    )
+    latest = frame[["as_of", "period_end"]].max(axis=1)
+    _exclude(
+        frame,
+        latest > pd.Timestamp(end),
+        f"refers to a date after the end of the estimate ({end})",
+    )
+    if origin is not None:
+        at_origin = pd.Timestamp(origin)
+        before = (frame["period_start"] <= at_origin) | (frame["as_of"] <= at_origin)
+        _exclude(frame, before, f"refers to a date on or before the origin ({origin})")
+    usable = frame["reason"] == ""
+    if not usable.any():
+        raise ValueError(f"no usable reports up to the end of the estimate ({end})")
+    grid = make_grid(_first_date(frame[usable]), end, step, origin)
+
+    claims = _claims(frame, options)
+    frame = frame.join(claims)
+    _exclude(
+        frame,
+        frame["kind"].isna() & (frame["reason"] == ""),
+        "the claim carries no information (a lower bound of zero)",
+    )
+    used = frame[frame["reason"] == ""].copy()
+    if used.empty:
+        raise ValueError("no usable reports remain")
+
+    quantities = CORE_QUANTITIES + tuple(
+        q for q in OPTIONAL_QUANTITIES if (used["quantity"] == q).any()
+    )
+    processes = tuple(q for q in quantities if q not in ("wounded", "casualties"))
+    ratio = options.priors.wounded_ratio[0]
+    capped = (used["quantity"] == "deployed").any()
+    internal = quantities + ((ALL_LOSSES,) if capped else ())
+    used["target"] = used["quantity"].replace({"deployed": ALL_LOSSES})
+
+    observed = used[used["constraint"] == ""]
+    source_table = observed.groupby("source", sort=True)["source_group"].agg(_single_group)
+    sources = tuple(source_table.index)
+    source_groups = tuple(source_table.to_numpy())
+    groups = tuple(sorted(set(source_groups)))
+    _check_identification(options, sources, groups)
+
+    windowed = used["scope"].isin(["period", "incident"]).to_numpy()
+    end_left, end_weight = grid.interpolation(used["period_end"].where(windowed, used["as_of"]))
+    window_start = used["period_start"] - pd.Timedelta(days=1)
+    start_dates = window_start.where(windowed, used["as_of"])
+    start_left, start_weight = grid.interpolation(start_dates)
+    source_index = {name: i for i, name in enumerate(sources)}
+    constrained = (used["constraint"] != "").to_numpy()
+    src = np.array(
+        [
+            len(sources) if c else source_index[s]
+            for s, c in zip(used["source"], constrained, strict=True)
+        ],
+        dtype=np.int64,
+    )
+    kind = used["kind"].to_numpy()
+    arrays = {
+        "quantity_index": np.array([internal.index(t) for t in used["target"]], dtype=np.int64),
+        "end_left": end_left,
+        "end_weight": end_weight,
+        "start_left": start_left,
+        "start_weight": start_weight,
+        "windowed": windowed.astype(np.float64),
+        "source_index": src,
+        "log_lower": np.log(np.where(kind == "upper", 1.0, used["lower"].to_numpy(float))),
+        "log_upper": np.log(np.where(kind == "lower", 1.0, used["upper"].to_numpy(float))),
+        "interval_rows": np.flatnonzero(kind == "interval").astype(np.int64),
+        "lower_rows": np.flatnonzero(kind == "lower").astype(np.int64),
+        "upper_rows": np.flatnonzero(kind == "upper").astype(np.int64),
+        "log_rate_centre": np.array(
+            [_log_rate_centre(observed, grid, q, ratio) for q in processes]
+        ),
+        "log_span_weight": np.stack(
+            [_log_span_weight(observed, grid, q, ratio) for q in processes]
+        ),
+        "log_initial_centre": np.array(_log_initial_centre(observed, ratio)),
+    }
+    used["role"] = np.where(constrained, used["constraint"], "observation")
+    excluded = frame[frame["reason"] != ""]
+    excluded = excluded[
+        [
+            "report_id",
+            "source",
+            "quantity",
+            "value",
+            "qualifier",
+            "scope",
+            "as_of",
+            "excluded_by",
+            "reason",
+        ]
+    ].reset_index(drop=True)
+    rows = used[
+        [
+            "report_id",
+            "source",
+            "source_group",
+            "quantity",
+            "target",
+            "value",
+            "value_high",
+            "qualifier",
+            "scope",
+            "as_of",
+            "period_start",
+            "period_end",
+            "role",
+            "kind",
+            "lower",
+            "upper",
+        ]
+    ].reset_index(drop=True)
+    return Design(
+        grid=grid,
+        quantities=quantities,
+        internal=internal,
+        sources=sources,
+        source_groups=source_groups,
+        groups=groups,
+        has_origin=origin is not None,
+        rows=rows,
+        excluded=excluded,
+        arrays=arrays,
+    )
+
+
+def _exclude(frame: pd.DataFrame, mask: pd.Series, reason: str) -> None:
+    hit = mask.fillna(False).astype(bool) & (frame["reason"] == "")
+    frame.loc[hit, "reason"] = reason
+    frame.loc[hit, "excluded_by"] = "model"
+
+
+def _origin(reports: Reports, options: FitOptions) -> dt.date | None:
+    origin = options.origin if options.origin is not None else reports.metadata.get("origin")
+    if origin in (None, "unknown"):
+        return None
+    return dt.date.fromisoformat(str(origin))
+
+
+def _first_date(frame: pd.DataFrame) -> dt.date:
+    """Return the earliest time point a report reads: as_of, or the day before a window."""
+    starts = (frame["period_start"] - pd.Timedelta(days=1)).dropna()
+    first = frame["as_of"].min()
+    if len(starts):
+        first = min(first, starts.min())
+    return first.date()
+
+
+def rounding_half_width(value: int, max_relative: float) -> float:
+    """Half-width of the interval a rounded figure stands for.
+
+    The unit is read from the trailing zeros (600 -> 100, 4,700 -> 100,
+    2,000 -> 1,000), so "about 600" stands for 550..650. Round numbers with
+    few significant digits ("about 10,000") would give very wide intervals;
+    the half-width is capped at ``max_relative`` of the value.
+    """
+    if value <= 0:
+        return 0.5
+    text = str(int(value))
+    unit = 10 ** (len(text) - len(text.rstrip("0")))
+    return max(0.5, min(unit / 2, max_relative * value))
+
+
+def _claims(frame: pd.DataFrame, options: FitOptions) -> pd.DataFrame:
+    """Lower and upper ends of what each report claims, and the kind of bound it gives."""
+    lower = np.full(len(frame), np.nan)
+    upper = np.full(len(frame), np.nan)
+    for i, (qualifier, value, high) in enumerate(
+        zip(frame["qualifier"], frame["value"], frame["value_high"], strict=True)
+    ):
+        if pd.isna(value):
+            continue
+        v = float(value)
+        if qualifier == "exact":
+            lower[i], upper[i] = v - 0.5, v + 0.5
+        elif qualifier == "approx":
+            half = rounding_half_width(int(v), options.approx_max_relative)
+            lower[i], upper[i] = v - half, v + half
+        elif qualifier == "at_least":
+            lower[i], upper[i] = v - 0.5, np.inf
+        elif qualifier == "more_than":
+            lower[i], upper[i] = v + 0.5, np.inf
+        elif qualifier == "at_most":
+            lower[i], upper[i] = 0.0, v + 0.5
+        elif qualifier == "fewer_than":
+            lower[i], upper[i] = 0.0, v - 0.5
+        elif qualifier == "approaching":
+            lower[i], upper[i] = v * (1 - options.approaching_band) - 0.5, v - 0.5
+        elif qualifier == "range":
+            lower[i], upper[i] = v - 0.5, float(high) + 0.5
+    constraint = frame["constraint"].to_numpy()
+    lower_only = (frame["scope"].to_numpy() == "incident") | (constraint == "floor")
+    upper = np.where(lower_only, np.inf, upper)
+    lower = np.where(constraint == "cap", 0.0, lower)
+    lower = np.maximum(lower, 0.0)
+    kind = np.full(len(frame), None, dtype=object)
+    kind[(lower > 0) & np.isinf(upper)] = "lower"
+    kind[(lower <= 0) & np.isfinite(upper) & (upper > 0)] = "upper"
+    kind[(lower > 0) & np.isfinite(upper)] = "interval"
+    return pd.DataFrame({"lower": lower, "upper": upper, "kind": kind}, index=frame.index)
+
+
+def _single_group(groups: pd.Series) -> str:
+    names = sorted(set(groups))
+    if len(names) > 1:
+        raise ValueError(
+            f"source {groups.name!r} appears in several source groups ({', '.join(names)}); "
+            "a source belongs to one group"
+        )
+    return names[0]
+
+
+def _check_identification(
+    options: FitOptions, sources: Sequence[str], groups: Sequence[str]
+) -> None:
+    ident = options.identification
+    if not sources:
+        raise ValueError(
+            "no source has an observation (only floors and caps): nothing identifies the biases"
+        )
+    if ident.kind == "reference":
+        missing = [s for s in ident.sources if s not in sources]
+        if missing:
+            raise ValueError(
+                f"reference source(s) {', '.join(map(repr, missing))} have no used observations; "
+                f"sources with observations: {', '.join(sources)}"
+            )
+    if ident.kind == "group_priors":
+        missing = [g for g in ident.group_priors if g not in groups]
+        if missing:
+            raise ValueError(
+                f"group prior(s) for {', '.join(map(repr, missing))}: no such group with used "
+                f"observations; groups: {', '.join(groups)}"
+            )
+
+
+def _equivalent(rows: pd.DataFrame, quantity: str, ratio: float) -> pd.Series:
+    """Put reported magnitudes on one quantity's scale (killed: via the prior median ratio)."""
+    if quantity == "killed":
+        factors = {"killed": 1.0, "wounded": 1 / ratio, "casualties": 1 / (1 + ratio)}
+    else:
+        factors = {quantity: 1.0}
+    return (rows["value"].astype(float) * rows["quantity"].map(factors)).dropna()
+
+
+def _log_rate_centre(observed: pd.DataFrame, grid: TimeGrid, quantity: str, ratio: float) -> float:
+    """Centre of the prior on a quantity's log mean daily rate, read from the reports' magnitude."""
+    cumulative = observed[(observed["scope"] == "cumulative") & (observed["value"] > 0)]
+    killed = _equivalent(cumulative, quantity, ratio)
+    if len(killed):
+        days = (cumulative.loc[killed.index, "as_of"] - pd.Timestamp(grid.start)).dt.days
+        return float(np.median(np.log(killed / np.maximum(days, 1))))
+    windows = observed[(observed["scope"] != "cumulative") & (observed["value"] > 0)]
+    killed = _equivalent(windows, quantity, ratio)
+    if len(killed):
+        days = (
+            windows.loc[killed.index, "period_end"] - windows.loc[killed.index, "period_start"]
+        ).dt.days + 1
+        return float(np.median(np.log(killed / days)))
+    return 0.0
+
+
+def _log_initial_centre(observed: pd.DataFrame, ratio: float) -> float:
+    """Centre of the prior on the log initial killed total when the origin is unknown."""
+    cumulative = observed[(observed["scope"] == "cumulative") & (observed["value"] > 0)]
+    killed = _equivalent(cumulative, "killed", ratio)
+    return float(np.log(np.median(killed))) if len(killed) else 0.0
+
+
+def _log_span_weight(
+    observed: pd.DataFrame, grid: TimeGrid, quantity: str, ratio: float
+) -> np.ndarray:
+    """Log-weights of the grid steps inside the span a quantity's observations cover.
+
+    Uniform over the steps from the earliest to the latest date the reports
+    read (all steps when they read only one date); ``-inf`` outside.
+    """
+    rows = observed.loc[_equivalent(observed, quantity, ratio).index]
+    steps = grid.size - 1
+    if rows.empty:
+        inside = np.ones(steps, dtype=bool)
+    else:
+        first = grid.position([pd.Timestamp(_first_date(rows))])[0]
+        last = grid.position([rows["period_end"].fillna(rows["as_of"]).max()])[0]
+        centres = np.arange(steps) + 0.5
+        inside = (centres >= np.floor(first)) & (centres <= np.ceil(last))
+        if inside.sum() < 2:
+            inside = np.ones(steps, dtype=bool)
+    with np.errstate(divide="ignore"):
+        return np.log(inside / inside.sum())

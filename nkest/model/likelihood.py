@@ -1,0 +1,124 @@
+"""What a report's claim says about the latent totals: the observation model.
+
+Written once for two array libraries: PyTensor inside the PyMC model, and
+NumPy after sampling (per-report log-likelihood, predictions). Each function
+takes ``ops``, a namespace with ``log``, ``expm1``, ``softplus``, ``take`` and
+``exp``, so the model and the post-hoc checks cannot drift apart.
+
+A source's figure for a report is ``latent * exp(bias + noise)``, the noise
+logistic with the source's scale: on the log scale, heavier-tailed than the
+normal, so one wild report pulls the estimate with a bounded force. A claim
+is an interval for that figure; its log-probability is one of
+
+- ``interval``: log(F(b) - F(a)) for both bounds,
+- ``lower``: log(1 - F(a)) for a lower bound only,
+- ``upper``: log F(b) for an upper bound only,
+
+with ``a``, ``b`` the standardised log-bounds and F the logistic CDF.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+__all__ = ["NUMPY_OPS", "claim_logp", "report_latent"]
+
+
+def _np_softplus(x: np.ndarray) -> np.ndarray:
+    return np.logaddexp(0.0, x)
+
+
+NUMPY_OPS = SimpleNamespace(
+    log=np.log, exp=np.exp, expm1=np.expm1, softplus=_np_softplus, take=np.take
+)
+"""The NumPy side of the ``ops`` namespace."""
+
+
+def tensor_ops() -> SimpleNamespace:
+    """Return the PyTensor side of the ``ops`` namespace."""
+    import pytensor.tensor as pt
+
+    return SimpleNamespace(
+        log=pt.log, exp=pt.exp, expm1=pt.expm1, softplus=pt.softplus, take=pt.take
+    )
+
+
+def _read_at(flat: Any, quantity: Any, left: Any, weight: Any, size: int, ops: Any) -> Any:
+    index = quantity * size + left
+    return (1.0 - weight) * ops.take(flat, index, axis=-1) + weight * ops.take(
+        flat, index + 1, axis=-1
+    )
+
+
+def report_latent(totals: Any, arrays: dict[str, Any], size: int, ops: Any) -> Any:
+    """Return the latent value each report speaks of.
+
+    Parameters
+    ----------
+    totals : array (..., quantities, size)
+        Cumulative totals on the grid (leading dims for draws, if any).
+    arrays : dict
+        The design arrays (``quantity_index``, ``end_left``, ``end_weight``,
+        ``start_left``, ``start_weight``, ``windowed``).
+    size : int
+        Number of grid dates.
+
+    Returns
+    -------
+    array (..., reports)
+        The total at ``as_of`` for a cumulative report; the increase from the
+        day before ``period_start`` to ``period_end`` for a windowed one.
+    """
+    shape = totals.shape
+    flat = totals.reshape((*shape[:-2], shape[-2] * shape[-1]))
+    q = arrays["quantity_index"]
+    end = _read_at(flat, q, arrays["end_left"], arrays["end_weight"], size, ops)
+    start = _read_at(flat, q, arrays["start_left"], arrays["start_weight"], size, ops)
+    return end - arrays["windowed"] * start
+
+
+def claim_logp(
+    log_centre: Any, scale: Any, arrays: dict[str, Any], ops: Any
+) -> tuple[Any, Any, Any]:
+    """Return the log-probability of each claim, by kind.
+
+    Parameters
+    ----------
+    log_centre : array (..., reports)
+        ``log(latent) + bias`` of each report's source.
+    scale : array (..., reports)
+        The logistic scale of each report's noise.
+    arrays : dict
+        ``log_lower``, ``log_upper`` and the row indices of each kind
+        (``interval_rows``, ``lower_rows``, ``upper_rows``).
+
+    Returns
+    -------
+    tuple of arrays
+        Log-probabilities of the interval, lower-bound and upper-bound claims,
+        each over its own rows in the order of its index array.
+    """
+    a = (arrays["log_lower"] - log_centre) / scale
+    b = (arrays["log_upper"] - log_centre) / scale
+    rows = arrays["interval_rows"]
+    a_int = ops.take(a, rows, axis=-1)
+    b_int = ops.take(b, rows, axis=-1)
+    interval = (
+        b_int + ops.log(-ops.expm1(a_int - b_int)) - ops.softplus(a_int) - ops.softplus(b_int)
+    )
+    lower = -ops.softplus(ops.take(a, arrays["lower_rows"], axis=-1))
+    upper = -ops.softplus(-ops.take(b, arrays["upper_rows"], axis=-1))
+    return interval, lower, upper
+
+
+def pointwise_logp(log_centre: np.ndarray, scale: np.ndarray, arrays: dict[str, Any]) -> np.ndarray:
+    """Return the log-probability of every claim, in report order (NumPy only)."""
+    interval, lower, upper = claim_logp(log_centre, scale, arrays, NUMPY_OPS)
+    out = np.empty(np.broadcast_shapes(log_centre.shape, scale.shape))
+    out[..., arrays["interval_rows"]] = interval
+    out[..., arrays["lower_rows"]] = lower
+    out[..., arrays["upper_rows"]] = upper
+    return out

@@ -1,0 +1,1 @@
+"""Results people can cite: summaries, tables, sentences, plots, reports and saved fits."""

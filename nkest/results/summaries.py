@@ -1,0 +1,173 @@
+"""Pure functions from posterior draws to tables: totals at dates, bias factors, diagnostics.
+
+They take arrays and return DataFrames, so they are tested without sampling.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from nkest.model.grid import TimeGrid
+
+__all__ = [
+    "DEFAULT_PROB",
+    "diagnostics_of",
+    "interval_table",
+    "parse_dates",
+    "totals_at",
+]
+
+DEFAULT_PROB = 0.9
+"""nkest's default credible interval: 90%, equal-tailed."""
+
+SAMPLE_DIMS = ("chain", "draw")
+
+THRESHOLDS = {"max_rhat": 1.01, "ess_per_chain": 100.0, "divergences": 0}
+"""What a fit must meet for its intervals to be cited: no divergences, R-hat at
+most 1.01 and bulk and tail ESS of at least 100 per chain (400 for the default
+four chains), as recommended by Vehtari et al. (2021)."""
+
+
+def check_prob(prob: float) -> float:
+    """Return ``prob`` if it is a probability strictly between 0 and 1."""
+    if not isinstance(prob, int | float) or not 0 < prob < 1:
+        raise ValueError(f"prob must be a number between 0 and 1 (e.g. 0.9), got {prob!r}")
+    return float(prob)
+
+
+def parse_dates(dates: object, grid: TimeGrid) -> pd.DatetimeIndex:
+    """Read ``dates`` as ``summary`` takes it: None (last grid date), "all", a date or dates.
+
+    Raises
+    ------
+    ValueError
+        For text that is not a date, or a date outside the grid.
+    """
+    if dates is None:
+        return pd.DatetimeIndex([grid.dates[-1]])
+    if isinstance(dates, str) and dates == "all":
+        return grid.dates
+    items = (
+        [dates]
+        if isinstance(dates, str | pd.Timestamp) or not isinstance(dates, Iterable)
+        else list(dates)
+    )
+    try:
+        index = pd.DatetimeIndex([pd.Timestamp(item) for item in items])
+    except (ValueError, TypeError):
+        raise ValueError(
+            f"dates must be None, 'all', or dates like '2025-04-30'; got {dates!r}"
+        ) from None
+    if index.hasnans:
+        raise ValueError(f"dates must be real dates; got {dates!r}")
+    grid.position(index.normalize())
+    return index.normalize()
+
+
+def totals_at(totals: xr.DataArray, grid: TimeGrid, dates: pd.DatetimeIndex) -> xr.DataArray:
+    """Read cumulative totals at any dates by linear interpolation between grid dates.
+
+    A total grows at a constant rate between two grid dates, so this is exact
+    for the model, not an approximation: a date between grid points is never
+    snapped to one.
+    """
+    left, weight = grid.interpolation(dates)
+    lower = totals.isel(date=left).drop_vars("date")
+    upper = totals.isel(date=left + 1).drop_vars("date")
+    w = xr.DataArray(weight, dims="date")
+    return ((1 - w) * lower + w * upper).assign_coords(date=dates)
+
+
+def interval_table(draws: xr.DataArray, prob: float, index: Sequence[str]) -> pd.DataFrame:
+    """Summarise draws by mean, median and the equal-tailed ``prob`` interval.
+
+    ``index`` names the non-sample dims to keep as columns, in order.
+    """
+    prob = check_prob(prob)
+    tail = (1 - prob) / 2
+    stats = xr.Dataset(
+        {
+            "mean": draws.mean(SAMPLE_DIMS),
+            "median": draws.median(SAMPLE_DIMS),
+            "lower": draws.quantile(tail, SAMPLE_DIMS).drop_vars("quantile"),
+            "upper": draws.quantile(1 - tail, SAMPLE_DIMS).drop_vars("quantile"),
+        }
+    )
+    frame = stats.to_dataframe().reset_index()
+    return frame[[*index, "mean", "median", "lower", "upper"]]
+
+
+def diagnostics_of(
+    posterior: xr.Dataset, sample_stats: xr.Dataset, var_names: Iterable[str]
+) -> dict:
+    """Return divergences, max R-hat and min bulk/tail ESS over the given variables.
+
+    Constant entries (a total fixed at zero at the origin) have no R-hat and
+    are left out.
+    """
+    names = [name for name in var_names if name in posterior]
+    subset = posterior[names]
+    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
+        # Constant entries (totals fixed at zero at the origin) make 0/0 in R-hat and ESS;
+        # they come out as NaN and are left out below.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = az.rhat(subset)
+        ess_bulk = az.ess(subset, method="bulk")
+        ess_tail = az.ess(subset, method="tail")
+    chains = posterior.sizes["chain"]
+    draws = posterior.sizes["draw"]
+    return {
+        "divergences": int(sample_stats["diverging"].sum()),
+        "max_rhat": _extreme(rhat, np.nanmax),
+        "min_ess_bulk": _extreme(ess_bulk, np.nanmin),
+        "min_ess_tail": _extreme(ess_tail, np.nanmin),
+        "chains": int(chains),
+        "draws": int(draws),
+        "worst_rhat": _worst(rhat, largest=True),
+        "worst_ess_bulk": _worst(ess_bulk, largest=False),
+    }
+
+
+def _values(dataset: xr.Dataset) -> np.ndarray:
+    return np.concatenate([np.ravel(dataset[name].to_numpy()) for name in dataset.data_vars])
+
+
+def _extreme(dataset: xr.Dataset, reducer) -> float:
+    values = _values(dataset)
+    values = values[np.isfinite(values)]
+    return float(reducer(values)) if values.size else float("nan")
+
+
+def _worst(dataset: xr.Dataset, *, largest: bool) -> str:
+    best_name, best_value = "", None
+    for name in dataset.data_vars:
+        values = np.asarray(dataset[name].to_numpy(), dtype=float)
+        if not np.isfinite(values).any():
+            continue
+        value = np.nanmax(values) if largest else np.nanmin(values)
+        if best_value is None or (value > best_value if largest else value < best_value):
+            best_name, best_value = name, value
+    return best_name
+
+
+def failures(diagnostics: dict) -> list[str]:
+    """Return what fails :data:`THRESHOLDS`, in words (empty when the fit passes)."""
+    needed = THRESHOLDS["ess_per_chain"] * diagnostics["chains"]
+    problems = []
+    if diagnostics["divergences"] > THRESHOLDS["divergences"]:
+        problems.append(f"{diagnostics['divergences']} divergent transitions")
+    if diagnostics["chains"] < 2:
+        problems.append("a single chain: R-hat needs at least two")
+    elif not diagnostics["max_rhat"] <= THRESHOLDS["max_rhat"]:
+        problems.append(f"max R-hat {diagnostics['max_rhat']:.3f} > {THRESHOLDS['max_rhat']}")
+    for kind in ("bulk", "tail"):
+        value = diagnostics[f"min_ess_{kind}"]
+        if not value >= needed:
+            problems.append(f"min {kind} ESS {value:.0f} < {needed:.0f}")
+    return problems
