@@ -80,3 +80,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def simulated():
+    """A small simulated conflict with known truth (same structure for every use)."""
+    from nkest.validate import simulate_conflict
+
+    return simulate_conflict(7, days=200, n_reports=40)
+
+
+@pytest.fixture(scope="session")
+def small_estimate(simulated):
+    """A quick fit of the simulated conflict: few draws, fixed seed."""
+    import nkest
+
+    end = simulated.daily.index[-1].date().isoformat()
+    return nkest.fit(
+        simulated.reports, end=end, draws=300, tune=300, chains=2, random_seed=11, progressbar=False
+    )

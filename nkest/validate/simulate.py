@@ -1,0 +1,271 @@
+"""Simulated conflicts with known truth, from a process that is not nkest's model.
+
+The truth is a daily count process with phases and bursts (not an AR(1) on
+the log rate); sources see it through a multiplicative bias and Gaussian noise
+on the log scale (not logistic), and word their figures the way people do:
+rounded to one or two significant figures, as bounds below or above the
+nearest round number, as ranges, or as incident counts from one event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from nkest.reports import Reports, load_reports
+
+__all__ = ["SimulatedConflict", "simulate_conflict"]
+
+WORDINGS = ("approx", "exact", "at_least", "more_than", "approaching", "at_most", "range")
+
+
+@dataclass(frozen=True)
+class SimulatedConflict:
+    """A simulated set of reports and the truth behind it.
+
+    Attributes
+    ----------
+    reports : Reports
+    daily : pandas.DataFrame
+        True cumulative ``killed`` and ``wounded`` (and ``casualties``) at the
+        end of each day, indexed by date.
+    bias : pandas.Series
+        True bias factor of each source.
+    groups : pandas.Series
+        Each source's group.
+    settings : dict
+        The generator's settings.
+    """
+
+    reports: Reports
+    daily: pd.DataFrame
+    bias: pd.Series
+    groups: pd.Series
+    settings: dict = field(default_factory=dict)
+
+    def truth_at(self, date: str | pd.Timestamp, quantity: str) -> float:
+        """Return the true cumulative total of ``quantity`` at the end of ``date``."""
+        return float(self.daily.loc[pd.Timestamp(date), quantity])
+
+
+def simulate_conflict(
+    seed: int | np.random.Generator,
+    *,
+    days: int = 360,
+    n_reports: int = 60,
+    n_groups: int = 3,
+    sources_per_group: int = 2,
+    group_bias_sd: float = 0.35,
+    source_bias_sd: float = 0.15,
+    noise_range: tuple[float, float] = (0.05, 0.25),
+    bound_share: float = 0.3,
+    incident_share: float = 0.1,
+    early_share: float | None = None,
+    mean_daily_killed: float = 6.0,
+    start: str = "2024-01-01",
+) -> SimulatedConflict:
+    """Simulate a conflict and the reports about it.
+
+    Parameters
+    ----------
+    seed : int or numpy.random.Generator
+    days : int
+        Length of the conflict; the origin (totals zero) is the day before ``start``.
+    n_reports : int
+        Number of reports (each source gives at least two).
+    n_groups, sources_per_group : int
+        Sources ``S1``, ``S2``, ... in groups ``G1``, ``G2``, ...
+    group_bias_sd, source_bias_sd : float
+        Spread of true log-bias factors; group biases are centred to average
+        zero, so the default identification ("groups unbiased on average")
+        holds in the truth.
+    noise_range : (float, float)
+        Each source's Gaussian noise sd on the log scale is uniform in this range.
+    bound_share : float
+        Share of figures worded as bounds (at least, more than, approaching,
+        at most).
+    incident_share : float
+        Share of reports that count one incident (a lower bound on the
+        increase over a few days).
+    early_share : float, optional
+        If given, this share of the reports fall in the first third of the
+        conflict ("sparse early data" when small).
+    mean_daily_killed : float
+        Average true killed per day.
+
+    Returns
+    -------
+    SimulatedConflict
+    """
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    dates = pd.date_range(start, periods=days, freq="D")
+    killed_rate = _phased_rate(rng, days, mean_daily_killed)
+    killed = rng.poisson(killed_rate)
+    ratio = np.linspace(rng.uniform(2.5, 6.0), rng.uniform(2.5, 6.0), days)
+    wounded = rng.poisson(killed_rate * ratio)
+    daily = pd.DataFrame({"killed": np.cumsum(killed), "wounded": np.cumsum(wounded)}, index=dates)
+    daily["casualties"] = daily["killed"] + daily["wounded"]
+
+    groups = {
+        f"S{g * sources_per_group + s + 1}": f"G{g + 1}"
+        for g in range(n_groups)
+        for s in range(sources_per_group)
+    }
+    sources = list(groups)
+    group_effect = rng.normal(0.0, group_bias_sd, n_groups)
+    group_effect -= group_effect.mean()
+    log_bias = {
+        s: group_effect[int(groups[s][1:]) - 1] + rng.normal(0.0, source_bias_sd) for s in sources
+    }
+    noise = {s: rng.uniform(*noise_range) for s in sources}
+
+    order = list(sources) * 2 + list(rng.choice(sources, size=max(n_reports - 2 * len(sources), 0)))
+    rows = []
+    for i, source in enumerate(order):
+        rows.append(
+            _report(
+                rng,
+                i,
+                source,
+                groups[source],
+                daily,
+                log_bias[source],
+                noise[source],
+                bound_share,
+                incident_share,
+                early_share,
+            )
+        )
+    frame = pd.DataFrame(rows)
+    origin = (dates[0] - pd.Timedelta(days=1)).date().isoformat()
+    reports = load_reports(
+        frame, metadata={"subject": "simulated soldiers", "origin": origin, "name": "simulated"}
+    )
+    settings = {
+        "days": days,
+        "n_reports": n_reports,
+        "n_groups": n_groups,
+        "sources_per_group": sources_per_group,
+        "group_bias_sd": group_bias_sd,
+        "source_bias_sd": source_bias_sd,
+        "noise_range": noise_range,
+        "bound_share": bound_share,
+        "incident_share": incident_share,
+        "early_share": early_share,
+        "mean_daily_killed": mean_daily_killed,
+    }
+    return SimulatedConflict(
+        reports=reports,
+        daily=daily,
+        bias=pd.Series({s: float(np.exp(b)) for s, b in log_bias.items()}, name="bias"),
+        groups=pd.Series(groups, name="source_group"),
+        settings=settings,
+    )
+
+
+def _phased_rate(rng: np.random.Generator, days: int, mean: float) -> np.ndarray:
+    """Piecewise-constant phases (lulls and fighting) plus short bursts."""
+    rate = np.empty(days)
+    day = 0
+    while day < days:
+        length = int(rng.integers(15, 75))
+        rate[day : day + length] = rng.lognormal(0.0, 1.0)
+        day += length
+    for _ in range(rng.poisson(days / 60)):
+        at = int(rng.integers(0, days))
+        rate[at : at + int(rng.integers(3, 12))] *= rng.uniform(3.0, 10.0)
+    ramp = int(rng.integers(0, days // 6))
+    rate[:ramp] *= 0.05
+    return rate * mean / rate.mean()
+
+
+def _round_figure(value: float, rng: np.random.Generator) -> int:
+    """Round to one or two significant figures, as officials do."""
+    if value < 10:
+        return max(round(value), 0)
+    digits = int(rng.choice([1, 2], p=[0.4, 0.6]))
+    unit = 10 ** max(int(np.floor(np.log10(value))) - digits + 1, 0)
+    return int(round(value / unit) * unit)
+
+
+def _unit(value: float) -> int:
+    return 10 ** max(int(np.floor(np.log10(max(value, 1.0)))) - 1, 0)
+
+
+def _report(
+    rng, i, source, group, daily, log_bias, noise, bound_share, incident_share, early_share
+):
+    dates = daily.index
+    days = len(dates)
+    low = days // 10
+    if early_share is not None:
+        third = days // 3
+        day = (
+            int(rng.integers(low, third))
+            if rng.random() < early_share
+            else int(rng.integers(third, days))
+        )
+    else:
+        day = int(rng.integers(low, days))
+    as_of = dates[day]
+    published = as_of + pd.Timedelta(days=int(rng.integers(0, 8)))
+    row = {
+        "report_id": f"sim-{i + 1:03d}",
+        "published": published.date().isoformat(),
+        "as_of": as_of.date().isoformat(),
+        "source": source,
+        "source_group": group,
+        "citation": "simulated",
+    }
+    if rng.random() < incident_share:
+        length = int(rng.integers(1, 6))
+        first = max(day - length + 1, 1)
+        increase = daily["killed"].iloc[day] - daily["killed"].iloc[first - 1]
+        share = rng.uniform(0.2, 0.8)
+        claimed = increase * share * np.exp(log_bias + rng.normal(0.0, noise))
+        row.update(
+            quantity="killed",
+            scope="incident",
+            qualifier="approx",
+            value=_round_figure(claimed, rng),
+            period_start=dates[first].date().isoformat(),
+            period_end=as_of.date().isoformat(),
+        )
+        if row["value"] == 0:
+            row["qualifier"] = "exact"
+        return row
+    quantity = str(rng.choice(["killed", "wounded", "casualties"], p=[0.4, 0.2, 0.4]))
+    belief = daily[quantity].iloc[day] * np.exp(log_bias + rng.normal(0.0, noise))
+    row.update(quantity=quantity, scope="cumulative")
+    draw = rng.random()
+    if draw < bound_share:
+        wording = str(
+            rng.choice(
+                ["at_least", "more_than", "approaching", "at_most"], p=[0.35, 0.35, 0.15, 0.15]
+            )
+        )
+        unit = _unit(belief)
+        if wording in ("at_least", "more_than"):
+            value = int(np.floor(belief / unit) * unit)
+            if wording == "more_than" and value >= belief:
+                value -= unit
+        elif wording == "approaching":
+            value = int(np.ceil(belief / unit) * unit)
+            if value <= belief:
+                value += unit
+        else:
+            value = int(np.ceil(belief / unit) * unit)
+        row.update(qualifier=wording, value=max(value, 0))
+        if row["qualifier"] == "approaching" and row["value"] == 0:
+            row["qualifier"] = "exact"
+    elif draw < bound_share + 0.1:
+        unit = _unit(belief) * 5
+        lower = int(np.floor(belief / unit) * unit)
+        row.update(qualifier="range", value=lower, value_high=lower + unit)
+    elif draw < bound_share + 0.2:
+        row.update(qualifier="exact", value=round(belief))
+    else:
+        row.update(qualifier="approx", value=_round_figure(belief, rng))
+    return row

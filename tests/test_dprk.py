@@ -1,0 +1,32 @@
+"""The bundled DPRK data with the defaults: what users cite must sample cleanly."""
+
+from __future__ import annotations
+
+import pytest
+
+import nkest
+
+
+@pytest.fixture(scope="module")
+def dprk_estimate():
+    return nkest.fit(nkest.load_dataset("dprk"), random_seed=20251123, progressbar=False)
+
+
+def test_default_fit_of_the_dprk_data_passes_its_diagnostics(dprk_estimate):
+    diagnostics = dprk_estimate.diagnostics()
+    assert diagnostics["divergences"] == 0
+    assert diagnostics["max_rhat"] <= 1.01
+    assert diagnostics["min_ess_bulk"] >= 400
+    assert diagnostics["min_ess_tail"] >= 400
+
+
+def test_dprk_totals_are_monotone_and_consistent(dprk_estimate):
+    total = dprk_estimate.posterior["posterior"]["total"]
+    assert (total.diff("date") >= 0).all()
+    assert (total.sel(quantity="killed") <= total.sel(quantity="casualties")).all()
+
+
+def test_dprk_floors_hold(dprk_estimate):
+    """North Korea's own 101 named dead (by 2025-08-22) is a floor the estimate respects."""
+    killed = dprk_estimate.totals(["2025-08-22"]).sel(quantity="killed")
+    assert float(killed.quantile(0.01)) >= 101 * 0.95

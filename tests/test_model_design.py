@@ -1,0 +1,239 @@
+"""From reports to the model's arrays: claims, exclusions, the grid and identification."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nkest
+from nkest.model.design import make_design, rounding_half_width
+from nkest.model.grid import make_grid, parse_freq
+from nkest.model.options import make_options
+
+BASE = {"published": "2025-01-10", "source": "A", "source_group": "G", "quantity": "killed"}
+
+
+def design_of(rows, **options):
+    frame = pd.DataFrame([{**BASE, "report_id": f"r{i}", **row} for i, row in enumerate(rows)])
+    reports = nkest.load_reports(frame, metadata={"origin": "2024-12-01"})
+    return make_design(reports, make_options(**options))
+
+
+@pytest.mark.parametrize(
+    ("row", "kind", "lower", "upper"),
+    [
+        ({"value": "600", "qualifier": "approx"}, "interval", 550, 650),
+        ({"value": "4,700", "qualifier": "approx"}, "interval", 4650, 4750),
+        ({"value": "2000", "qualifier": "approx"}, "interval", 1500, 2500),
+        ({"value": "10000", "qualifier": "approx"}, "interval", 7500, 12500),  # capped at 25%
+        ({"value": "4100", "qualifier": "exact"}, "interval", 4099.5, 4100.5),
+        ({"value": "100", "qualifier": "at_least"}, "lower", 99.5, np.inf),
+        ({"value": "6000", "qualifier": "more_than"}, "lower", 6000.5, np.inf),
+        ({"value": "25000", "qualifier": "at_most"}, "upper", 0, 25000.5),
+        ({"value": "50", "qualifier": "fewer_than"}, "upper", 0, 49.5),
+        ({"value": "1000", "qualifier": "approaching"}, "interval", 799.5, 999.5),
+        (
+            {"value": "10000", "value_high": "12000", "qualifier": "range"},
+            "interval",
+            9999.5,
+            12000.5,
+        ),
+        ({"value": "0", "qualifier": "exact"}, "upper", 0, 0.5),
+    ],
+)
+def test_each_qualifier_becomes_its_interval(row, kind, lower, upper):
+    design = design_of([{"value": "300", "qualifier": "approx"}, row])
+    claim = design.rows.iloc[1]
+    assert claim["kind"] == kind
+    assert claim["lower"] == pytest.approx(lower)
+    assert claim["upper"] == pytest.approx(upper)
+
+
+@pytest.mark.parametrize(
+    ("value", "half"),
+    [(600, 50), (4700, 50), (4100, 50), (2000, 500), (100, 25), (47, 0.5), (0, 0.5)],
+)
+def test_rounding_half_width_reads_the_trailing_zeros(value, half):
+    assert rounding_half_width(value, 0.25) == half
+
+
+def test_incident_is_a_lower_bound_on_the_increase_over_its_window():
+    design = design_of(
+        [
+            {"value": "300", "qualifier": "approx"},
+            {
+                "value": "50",
+                "qualifier": "exact",
+                "scope": "incident",
+                "period_start": "2024-12-15",
+                "period_end": "2024-12-17",
+                "as_of": "2024-12-17",
+            },
+        ]
+    )
+    incident = design.rows.iloc[1]
+    assert (incident["kind"], incident["lower"], incident["upper"]) == ("lower", 49.5, np.inf)
+    assert design.arrays["windowed"][1] == 1.0
+    # the window reads the total at the end of the day before it starts
+    start = design.grid.position([pd.Timestamp("2024-12-14")])[0]
+    assert design.arrays["start_left"][1] + design.arrays["start_weight"][1] == pytest.approx(start)
+
+
+def test_floor_and_cap_have_no_bias_and_deployed_caps_all_losses():
+    design = design_of(
+        [
+            {"value": "300", "qualifier": "approx"},
+            {"value": "101", "qualifier": "at_least", "constraint": "floor", "source": "KCNA"},
+            {
+                "value": "12000",
+                "qualifier": "approx",
+                "quantity": "deployed",
+                "constraint": "cap",
+                "source": "MoD",
+            },
+        ]
+    )
+    floor, cap = design.rows.iloc[1], design.rows.iloc[2]
+    assert (floor["role"], floor["kind"]) == ("floor", "lower")
+    assert (cap["role"], cap["kind"], cap["target"]) == ("cap", "upper", "all_losses")
+    assert "all_losses" in design.internal
+    assert design.sources == ("A",)  # constraint-only sources get no bias parameter
+    assert list(design.arrays["source_index"][1:]) == [1, 1]  # the unbiased slot
+
+
+@pytest.mark.parametrize(
+    ("row", "reason"),
+    [
+        ({"value": "12000", "quantity": "deployed"}, "troops deployed are not estimated"),
+        (
+            {
+                "value": "20",
+                "qualifier": "at_most",
+                "scope": "incident",
+                "period_start": "2024-12-20",
+                "period_end": "2024-12-20",
+                "as_of": "2024-12-20",
+            },
+            "upper bound on one incident",
+        ),
+        (
+            {
+                "value": "20",
+                "qualifier": "exact",
+                "scope": "incident",
+                "constraint": "cap",
+                "period_start": "2024-12-20",
+                "period_end": "2024-12-20",
+                "as_of": "2024-12-20",
+            },
+            "cap on one incident",
+        ),
+        ({"value": "0", "qualifier": "at_least"}, "no information"),
+        (
+            {"value": "30", "as_of": "2024-11-15", "published": "2024-11-20"},
+            "on or before the origin",
+        ),
+    ],
+)
+def test_model_exclusions_are_listed_with_their_reason(row, reason):
+    design = design_of([{"value": "300", "qualifier": "approx"}, row])
+    assert list(design.rows["report_id"]) == ["r0"]
+    (excluded,) = design.excluded.itertuples()
+    assert excluded.report_id == "r1"
+    assert excluded.excluded_by == "model"
+    assert reason in excluded.reason
+
+
+def test_reports_after_the_end_are_excluded_and_the_grid_ends_on_end():
+    design = design_of(
+        [{"value": "300", "as_of": "2024-12-20"}, {"value": "600", "as_of": "2025-01-09"}],
+        end="2025-01-01",
+    )
+    assert design.grid.end == dt.date(2025, 1, 1)
+    assert "after the end of the estimate (2025-01-01)" in design.excluded.loc[0, "reason"]
+
+
+def test_table_exclusions_keep_their_own_reason():
+    design = design_of([{"value": "300"}, {"value": "900", "exclude": "a relay of r0"}])
+    assert design.excluded.loc[0, "reason"] == "a relay of r0"
+    assert design.excluded.loc[0, "excluded_by"] == "reports"
+
+
+def test_same_shape_reports_share_a_structure_and_others_do_not():
+    first = design_of([{"value": "300"}, {"value": "600", "as_of": "2025-01-05"}])
+    second = design_of([{"value": "350"}, {"value": "650", "as_of": "2025-01-04"}])
+    other = design_of([{"value": "350"}, {"value": "650", "source": "B"}])
+    assert first.structure == second.structure
+    assert first.structure != other.structure
+
+
+def test_identification_must_name_sources_and_groups_that_report():
+    rows = [{"value": "300"}, {"value": "400", "source": "B", "source_group": "H"}]
+    with pytest.raises(
+        ValueError,
+        match=r"reference source\(s\) 'NIS' have no used observations; "
+        r"sources with observations: A, B",
+    ):
+        design_of(rows, identification={"reference": ["NIS"]})
+    with pytest.raises(ValueError, match=r"no such group with used observations; groups: G, H"):
+        design_of(rows, identification={"group_priors": {"Ukraine": (1.5, 0.2)}})
+
+
+def test_a_source_in_two_groups_is_refused():
+    with pytest.raises(ValueError, match="appears in several source groups"):
+        design_of([{"value": "300"}, {"value": "400", "source_group": "H"}])
+
+
+def test_nothing_usable_is_an_error():
+    with pytest.raises(ValueError, match="no usable reports"):
+        design_of([{"value": "300", "exclude": "doubtful"}])
+
+
+def test_span_weights_cover_the_reported_span_only():
+    design = design_of(
+        [{"value": "300", "as_of": "2024-12-20"}, {"value": "600", "as_of": "2025-01-09"}],
+        end="2025-03-01",
+    )
+    weights = np.exp(design.arrays["log_span_weight"][0])
+    assert weights.sum() == pytest.approx(1.0)
+    dates = design.grid.dates[1:]
+    assert weights[dates > pd.Timestamp("2025-01-20")].sum() == 0
+    assert weights[dates < pd.Timestamp("2024-12-10")].sum() == 0
+
+
+@pytest.mark.parametrize(("freq", "days"), [("W", 7), ("D", 1), ("2W", 14), ("3d", 3)])
+def test_parse_freq(freq, days):
+    assert parse_freq(freq) == days
+
+
+@pytest.mark.parametrize("freq", ["M", "0D", "week", ""])
+def test_parse_freq_refuses_what_it_cannot_read(freq):
+    with pytest.raises(ValueError, match="freq must be"):
+        parse_freq(freq)
+
+
+def test_grid_interpolates_between_grid_dates_and_refuses_dates_outside():
+    grid = make_grid(dt.date(2025, 1, 10), dt.date(2025, 3, 1), 7, dt.date(2025, 1, 1))
+    assert grid.end == dt.date(2025, 3, 1)
+    assert grid.start <= dt.date(2025, 1, 1) < grid.start + dt.timedelta(days=7)
+    left, weight = grid.interpolation([pd.Timestamp(grid.start) + pd.Timedelta(days=10)])
+    assert (left[0], weight[0]) == (1, pytest.approx(3 / 7))
+    with pytest.raises(ValueError, match="outside the estimate's grid"):
+        grid.position([pd.Timestamp("2025-03-02")])
+    with pytest.raises(ValueError, match="origin 2025-01-10 must be before"):
+        make_grid(dt.date(2025, 1, 10), dt.date(2025, 3, 1), 7, dt.date(2025, 1, 10))
+
+
+def test_a_window_is_read_to_period_end_whatever_as_of_says():
+    design = design_of(
+        [
+            {"value": "300"},
+            {"value": "80", "qualifier": "exact", "scope": "period", "period_start": "2024-12-10",
+             "period_end": "2024-12-20", "as_of": "2024-12-15", "published": "2025-01-05"},
+        ]
+    )
+    end = design.grid.position([pd.Timestamp("2024-12-20")])[0]
+    assert design.arrays["end_left"][1] + design.arrays["end_weight"][1] == pytest.approx(end)
