@@ -14,6 +14,7 @@ from nkest.datasets import list_datasets, load_dataset
 from nkest.errors import ConvergenceError, IncompatibleFileError, Problem, ReportError
 from nkest.fit import Estimate, fit
 from nkest.reports import Figure, FigureError, Reports, load_reports, parse_figure
+from nkest.results.io import load_estimate as load
 
 try:
     __version__ = version("nkest")
@@ -32,6 +33,7 @@ __all__ = [
     "__version__",
     "fit",
     "list_datasets",
+    "load",
     "load_dataset",
     "load_reports",
     "parse_figure",

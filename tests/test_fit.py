@@ -122,5 +122,124 @@ def test_unknown_options_are_refused_with_the_valid_ones(simulated):
 def test_repr_states_the_headline_and_the_diagnostics(small_estimate):
     text = repr(small_estimate)
     assert "killed by" in text
-    assert "source groups are assumed unbiased on average" in text
+    assert "source groups unbiased on average" in text
     assert "diagnostics" in text
+
+
+def test_posterior_attrs_record_what_produced_it(small_estimate, simulated):
+    import json
+
+    attrs = small_estimate.posterior.attrs
+    assert attrs["nkest_version"] == nkest.__version__
+    assert attrs["reports_fingerprint"] == simulated.reports.fingerprint()
+    assert attrs["identification"] == "source groups unbiased on average"
+    options = json.loads(attrs["options"])
+    assert options["identification"]["kind"] == "groups"
+    assert json.loads(attrs["sampling"])["random_seed"] == 11
+
+
+def test_report_checks_predict_each_report(small_estimate):
+    checks = small_estimate.report_checks()
+    assert list(checks["report_id"]) == list(small_estimate.used["report_id"])
+    assert ((checks["tail_p"] >= 0) & (checks["tail_p"] <= 1)).all()
+    assert ((checks["p_claim"] > 0) & (checks["p_claim"] <= 1)).all()
+    assert (checks["predicted_lower"] <= checks["predicted_median"]).all()
+    assert (checks["predicted_median"] <= checks["predicted_upper"]).all()
+    # the simulated reports come from the model's kind of process: few are surprising
+    assert (checks["tail_p"] < 0.01).mean() < 0.15
+
+
+def test_report_checks_flag_a_wild_report(simulated):
+    wild = simulated.reports.to_frame()
+    row = wild.index[(wild["quantity"] == "killed") & (wild["qualifier"] == "approx")][0]
+    wild.loc[row, "value"] = wild.loc[row, "value"] * 30
+    end = simulated.daily.index[-1].date().isoformat()
+    reports = nkest.load_reports(wild, metadata=simulated.reports.metadata)
+    estimate = nkest.fit(
+        reports, end=end, draws=300, tune=300, chains=2, random_seed=3, progressbar=False
+    )
+    checks = estimate.report_checks().set_index("report_id")
+    wild_id = wild.loc[row, "report_id"]
+    assert checks.loc[wild_id, "tail_p"] == checks["tail_p"].min()
+    assert checks.loc[wild_id, "tail_p"] < 0.05
+
+
+def test_cite_gives_a_rounded_sentence_with_provenance(small_estimate, simulated):
+    import re
+
+    from nkest.results.cite import round_figure
+
+    diagnostics = small_estimate.diagnostics()
+    text = small_estimate.cite("killed", "2024-05-31", allow_failed_diagnostics=True)
+    row = small_estimate.summary(dates=["2024-05-31"], quantities=["killed"]).iloc[0]
+    assert text.startswith(
+        f"An estimated {round_figure(row['median']):,} simulated soldiers had been killed "
+        f"by 31 May 2024 (90% credible interval {round_figure(row['lower']):,}–"
+        f"{round_figure(row['upper']):,})."
+    )
+    assert f"reports fingerprint {simulated.reports.fingerprint()}" in text
+    assert "assuming source groups unbiased on average" in text
+    assert f"{diagnostics['divergences']} divergences" in text
+    # two significant figures: no number in the sentence has a third non-zero digit
+    sentence = text.split(").")[0]
+    for number in re.findall(
+        r"\d[\d,]*", sentence.split(" by ")[0] + sentence.split("interval")[1]
+    ):
+        digits = number.replace(",", "").rstrip("0")
+        assert len(digits) <= 2
+
+
+def test_cite_refuses_an_unconverged_fit_unless_insisted(simulated):
+    end = simulated.daily.index[-1].date().isoformat()
+    poor = nkest.fit(
+        simulated.reports, end=end, draws=30, tune=30, chains=2, random_seed=1, progressbar=False
+    )
+    assert not poor.diagnostics()["passed"]
+    with pytest.raises(nkest.ConvergenceError, match="fails its sampler diagnostics"):
+        poor.cite("killed")
+    text = poor.cite("killed", allow_failed_diagnostics=True)
+    assert "WARNING: the sampler's diagnostics failed" in text
+
+
+@pytest.mark.parametrize(
+    ("value", "rounded"),
+    [(2653.4, 2700), (1346, 1300), (87.6, 88), (4.4, 4), (0.2, 0), (1e5, 100000)],
+)
+def test_round_figure(value, rounded):
+    from nkest.results.cite import round_figure
+
+    assert round_figure(value) == rounded
+
+
+@pytest.mark.parametrize("suffix", [".nc", ".zarr"])
+def test_save_and_load_round_trip_gives_identical_summaries(small_estimate, tmp_path, suffix):
+    path = small_estimate.save(tmp_path / f"fit{suffix}")
+    loaded = nkest.load(path)
+    pd.testing.assert_frame_equal(loaded.summary(dates="all"), small_estimate.summary(dates="all"))
+    pd.testing.assert_frame_equal(loaded.source_bias(), small_estimate.source_bias())
+    assert loaded.reports == small_estimate.reports
+    assert loaded.options == small_estimate.options
+    assert loaded.diagnostics() == small_estimate.diagnostics()
+    assert loaded.posterior.attrs["nkest_version"] == nkest.__version__
+    assert loaded.posterior.attrs["reports_fingerprint"] == small_estimate.reports.fingerprint()
+
+
+def test_load_refuses_incompatible_files_clearly(small_estimate, tmp_path):
+    import xarray as xr
+
+    path = small_estimate.save(tmp_path / "fit.nc")
+    tree = xr.open_datatree(path, engine="h5netcdf").load()
+    tree.attrs["nkest_file_format"] = 99
+    tree.to_netcdf(tmp_path / "future.nc", engine="h5netcdf")
+    with pytest.raises(nkest.IncompatibleFileError, match="file format 99 .* reads format 1"):
+        nkest.load(tmp_path / "future.nc")
+    tree.attrs["nkest_file_format"] = 1
+    tree.attrs["reports_fingerprint"] = "0" * 16
+    tree.to_netcdf(tmp_path / "altered.nc", engine="h5netcdf")
+    with pytest.raises(nkest.IncompatibleFileError, match="do not match its fingerprint"):
+        nkest.load(tmp_path / "altered.nc")
+    xr.Dataset({"x": ("a", [1.0])}).to_netcdf(tmp_path / "other.nc", engine="h5netcdf")
+    with pytest.raises(nkest.IncompatibleFileError, match="not an nkest fit"):
+        nkest.load(tmp_path / "other.nc")
+    with pytest.raises(ValueError, match=r"save to a \.nc \(netCDF\) or \.zarr path"):
+        small_estimate.save(tmp_path / "fit.pickle")

@@ -231,8 +231,15 @@ def test_a_window_is_read_to_period_end_whatever_as_of_says():
     design = design_of(
         [
             {"value": "300"},
-            {"value": "80", "qualifier": "exact", "scope": "period", "period_start": "2024-12-10",
-             "period_end": "2024-12-20", "as_of": "2024-12-15", "published": "2025-01-05"},
+            {
+                "value": "80",
+                "qualifier": "exact",
+                "scope": "period",
+                "period_start": "2024-12-10",
+                "period_end": "2024-12-20",
+                "as_of": "2024-12-15",
+                "published": "2025-01-05",
+            },
         ]
     )
     end = design.grid.position([pd.Timestamp("2024-12-20")])[0]

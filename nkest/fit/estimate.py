@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,7 +19,7 @@ from nkest.reports import Reports
 from nkest.results import summaries
 from nkest.results.summaries import DEFAULT_PROB
 
-__all__ = ["Estimate"]
+__all__ = ["Estimate", "provenance"]
 
 DIAGNOSED_VARIABLES_EXCLUDED = ("log_rate", "wounded_ratio")
 
@@ -55,6 +58,7 @@ class Estimate:
         self.sampling = sampling
         self._design = design
         self.posterior = _with_report_groups(posterior, design, options.constraint_scale)
+        self.posterior.attrs.update(provenance(reports, options, sampling))
 
     # -- what went in -------------------------------------------------------
 
@@ -155,6 +159,166 @@ class Estimate:
             }
         )
 
+    def cite(
+        self,
+        quantity: str = "killed",
+        date: object = None,
+        prob: float = DEFAULT_PROB,
+        *,
+        allow_failed_diagnostics: bool = False,
+    ) -> str:
+        """Return a sentence to paste into an article, with a provenance note.
+
+        Figures are rounded to two significant figures: posterior intervals of
+        casualty counts are too wide for more. The note says which nkest,
+        which reports (their number, sources and fingerprint), the
+        identification assumption and the sampler's diagnostics.
+
+        Parameters
+        ----------
+        quantity : str
+            One of :attr:`quantities`.
+        date : date, optional
+            The date of the total; default the end of the estimate.
+        prob : float
+            Probability of the equal-tailed credible interval.
+        allow_failed_diagnostics : bool
+            Cite a fit that fails its sampler diagnostics anyway; the text
+            then says so.
+
+        Returns
+        -------
+        str
+
+        Raises
+        ------
+        ConvergenceError
+            If the fit fails its diagnostics and ``allow_failed_diagnostics``
+            is false.
+
+        Examples
+        --------
+        >>> estimate.cite("killed", "2025-04-30")  # doctest: +SKIP
+        'An estimated 1,300 North Korean soldiers had been killed by 30 April 2025 (90% ...'
+        """
+        from nkest import __version__
+        from nkest.errors import ConvergenceError
+        from nkest.results.cite import cite_sentence
+
+        diagnostics = self.diagnostics()
+        if not diagnostics["passed"] and not allow_failed_diagnostics:
+            raise ConvergenceError(
+                "this fit fails its sampler diagnostics ("
+                + "; ".join(diagnostics["failures"])
+                + "): its intervals should not be cited. Refit with more draws (draws=, tune=) "
+                "or pass allow_failed_diagnostics=True to cite it with a warning."
+            )
+        row = self.summary(dates=None if date is None else [date], quantities=[quantity], prob=prob)
+        row = row.iloc[0]
+        sentence = cite_sentence(
+            subject=str(self.reports.metadata.get("subject", "people")),
+            quantity=quantity,
+            date=row["date"],
+            median=row["median"],
+            lower=row["lower"],
+            upper=row["upper"],
+            prob=prob,
+        )
+        used = self.used
+        observed = used[used["role"] == "observation"]
+        note = (
+            f"Source: nkest {__version__} estimate from {len(used)} of {len(self.reports)} "
+            f"reported figures ({observed['source'].nunique()} sources; reports fingerprint "
+            f"{self.reports.fingerprint()}), assuming {self.identification}; "
+            f"{diagnostics['chains']} chains x {diagnostics['draws']:,} draws, "
+            f"{diagnostics['divergences']} divergences, max R-hat {diagnostics['max_rhat']:.3f}, "
+            f"min ESS {diagnostics['min_ess_bulk']:,.0f}."
+        )
+        if not diagnostics["passed"]:
+            note += (
+                " WARNING: the sampler's diagnostics failed ("
+                + "; ".join(diagnostics["failures"])
+                + "); this estimate is not reliable."
+            )
+        return f"{sentence} {note}"
+
+    def report_checks(self, prob: float = DEFAULT_PROB, random_seed: int = 0) -> pd.DataFrame:
+        """Check every used report against its posterior predictive distribution.
+
+        For each report, the figure its source would state is simulated from
+        the posterior (latent value, the source's bias and noise), and the
+        claim the source actually made is compared with it.
+
+        Parameters
+        ----------
+        prob : float
+            Probability of the predictive interval.
+        random_seed : int
+            Seed of the simulated noise.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per used report: ``report_id, source, quantity, role,
+            kind, claim_lower, claim_upper, latent_median`` (the model's value
+            of the quantity the report speaks of), ``predicted_median,
+            predicted_lower, predicted_upper`` (the source's figure as the
+            model predicts it), ``p_claim`` (posterior predictive probability
+            of the claim) and ``tail_p`` (how far in a tail the claim lies:
+            small means surprising; for a two-sided claim twice the smaller
+            tail, for a bound its one tail).
+        """
+        prob = summaries.check_prob(prob)
+        posterior = self.posterior["posterior"].to_dataset()
+        centre, scale = report_centres(posterior, self._design, self.options.constraint_scale)
+        centre = centre.reshape(-1, centre.shape[-1])
+        scale = scale.reshape(-1, scale.shape[-1])
+        rng = np.random.default_rng(random_seed)
+        figure = np.exp(centre + scale * rng.logistic(size=centre.shape))
+        rows = self._design.rows
+        lower = rows["lower"].to_numpy(float)
+        upper = rows["upper"].to_numpy(float)
+        below_upper = (figure <= upper).mean(axis=0)
+        above_lower = (figure >= lower).mean(axis=0)
+        kind = rows["kind"].to_numpy()
+        tail = np.where(
+            kind == "lower",
+            above_lower,
+            np.where(
+                kind == "upper",
+                below_upper,
+                np.minimum(1.0, 2 * np.minimum(below_upper, above_lower)),
+            ),
+        )
+        log_lik = self.posterior["log_likelihood"]["reports"].to_numpy()
+        log_lik = log_lik.reshape(-1, log_lik.shape[-1])
+        latent = np.exp(centre - np.log(self._bias_of_rows(posterior)))
+        q = (1 - prob) / 2
+        return pd.DataFrame(
+            {
+                "report_id": rows["report_id"],
+                "source": rows["source"],
+                "quantity": rows["quantity"],
+                "role": rows["role"],
+                "kind": kind,
+                "claim_lower": lower,
+                "claim_upper": upper,
+                "latent_median": np.median(latent, axis=0),
+                "predicted_median": np.median(figure, axis=0),
+                "predicted_lower": np.quantile(figure, q, axis=0),
+                "predicted_upper": np.quantile(figure, 1 - q, axis=0),
+                "p_claim": np.exp(log_lik).mean(axis=0),
+                "tail_p": tail,
+            }
+        )
+
+    def _bias_of_rows(self, posterior: xr.Dataset) -> np.ndarray:
+        """Return each draw's bias factor for each used report (1 for floors and caps)."""
+        bias = posterior["bias_factor"].transpose("chain", "draw", "source").to_numpy()
+        bias = bias.reshape(-1, bias.shape[-1])
+        bias = np.concatenate([bias, np.ones((bias.shape[0], 1))], axis=-1)
+        return bias[:, self._design.arrays["source_index"]]
+
     def diagnostics(self) -> dict[str, Any]:
         """Return the sampler diagnostics over every free parameter and the latent totals.
 
@@ -178,6 +342,16 @@ class Estimate:
         result["passed"] = not result["failures"]
         return result
 
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Save the fit to ``path``: netCDF (``.nc``) or zarr (``.zarr``).
+
+        The file holds the posterior, the reports, the options and the
+        provenance; :func:`nkest.load` reads it back with identical summaries.
+        """
+        from nkest.results.io import save_estimate
+
+        return save_estimate(self, path)
+
     def __repr__(self) -> str:
         last = self.summary(quantities=("killed",)).iloc[0]
         diagnostics = self.diagnostics()
@@ -188,7 +362,7 @@ class Estimate:
             f"<Estimate: {len(self.used)} reports used, {len(self.excluded)} excluded; "
             f"killed by {last['date']:%Y-%m-%d}: {last['median']:,.0f} "
             f"({DEFAULT_PROB:.0%} interval {last['lower']:,.0f}-{last['upper']:,.0f}); "
-            f"{self.identification}; diagnostics {state}>"
+            f"assuming {self.identification}; diagnostics {state}>"
         )
 
     def _check_quantities(self, quantities: Iterable[str]) -> list[str]:
@@ -199,6 +373,21 @@ class Estimate:
                 f"quantities must be among {', '.join(self.quantities)}; got {names!r}"
             )
         return names
+
+
+def provenance(reports: Reports, options: FitOptions, sampling: Any) -> dict[str, str]:
+    """Return what produced a fit, as text attributes for the posterior's file."""
+    from nkest import __version__
+
+    return {
+        "nkest_version": __version__,
+        "reports_fingerprint": reports.fingerprint(),
+        "reports_count": str(len(reports)),
+        "identification": options.identification.describe(),
+        "options": json.dumps(options.to_dict(), sort_keys=True),
+        "sampling": json.dumps(sampling.to_dict(), sort_keys=True),
+        "dataset": str(reports.metadata.get("name", "")),
+    }
 
 
 def _with_report_groups(tree: xr.DataTree, design: Design, constraint_scale: float) -> xr.DataTree:

@@ -116,13 +116,15 @@ class Identification:
         }
 
     def describe(self) -> str:
-        """Say the assumption in words, for citations and reports."""
+        """Say the assumption in words, for citations and reports.
+
+        A noun phrase that reads after "assuming" or "identification:":
+        ``"source groups unbiased on average"``, ``"NIS unbiased"``.
+        """
         if self.kind == "groups":
-            return "source groups are assumed unbiased on average"
+            return "source groups unbiased on average"
         if self.kind == "reference":
-            names = _join_names(self.sources)
-            verb = "is" if len(self.sources) == 1 else "are"
-            return f"{names} {verb} assumed unbiased"
+            return f"{_join_names(self.sources)} unbiased"
         parts = [
             f"{group} states x{factor:g} the truth (log sd {sd:g})"
             for group, (factor, sd) in self.group_priors.items()

@@ -137,9 +137,10 @@ class Reports:
     def to_csv(self, path: str | os.PathLike[str]) -> None:
         """Write the reports as a CSV file that :func:`load_reports` reads back unchanged."""
         # CRLF line ends make pandas quote any cell holding a bare carriage return.
-        self._csv_frame().to_csv(path, index=False, lineterminator="\r\n")
+        self.to_text_frame().to_csv(path, index=False, lineterminator="\r\n")
 
-    def _csv_frame(self) -> pd.DataFrame:
+    def to_text_frame(self) -> pd.DataFrame:
+        """Return the reports as text cells, as a CSV file holds them (blank is an empty string)."""
         frame = self._frame.copy()
         for name in ("published", "as_of", "period_start", "period_end"):
             frame[name] = frame[name].dt.strftime("%Y-%m-%d").fillna("")
@@ -151,7 +152,7 @@ class Reports:
         Two tables with the same rows in the same order have the same
         fingerprint; any change to any cell changes it.
         """
-        text = self._csv_frame().to_csv(index=False, lineterminator="\n")
+        text = self.to_text_frame().to_csv(index=False, lineterminator="\n")
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @property
