@@ -452,3 +452,20 @@ def test_docs_list_every_qualifier_phrase() -> None:
     text = DOCS.read_text(encoding="utf-8")
     for phrase in (*QUALIFIER_PHRASES, *QUALIFIER_SUFFIXES):
         assert f"`{phrase}`" in text, phrase
+
+
+@given(
+    value=st.integers(min_value=1, max_value=10**9),
+    qualifier=st.sampled_from(
+        ["exact", "approx", "at_least", "more_than", "at_most", "fewer_than", "approaching"]
+    ),
+)
+def test_str_of_a_figure_reads_back_as_the_same_figure(value, qualifier):
+    figure = Figure(value, None, qualifier)
+    assert parse_figure(str(figure)) == figure
+
+
+def test_str_of_a_range_reads_back():
+    figure = Figure(10_000, 12_000, "range")
+    assert str(figure) == "10,000–12,000"
+    assert parse_figure(str(figure)) == figure

@@ -1,10 +1,10 @@
 """Read a casualty figure as a source worded it.
 
 Reports word their figures: "about 600 killed", "at least 100", "more than
-6,000 casualties", "10,000-12,000", "hundreds". :func:`parse_figure` turns one
-such phrase into a :class:`Figure`: a count, an upper count for ranges, and a
+6,000 casualties", "10,000-12,000", "hundreds". ``parse_figure`` turns one
+such phrase into a ``Figure``: a count, an upper count for ranges, and a
 qualifier from the report format's vocabulary
-(:data:`nkest.reports.schema.QUALIFIERS`), ready for the ``value``,
+(``nkest.reports.schema.QUALIFIERS``), ready for the ``value``,
 ``value_high`` and ``qualifier`` columns of a table of reports.
 
 What is read
@@ -16,9 +16,9 @@ A phrase is an optional qualifier, one figure and optional trailing words::
 Case and surrounding whitespace do not matter, and a final ``.``, ``,``, ``;``
 or ``:`` is dropped.
 
-* The qualifiers are the phrases of :data:`QUALIFIER_PHRASES` ("about", "at
+* The qualifiers are the phrases of ``QUALIFIER_PHRASES`` ("about", "at
   least", "more than", "nearly", "up to", "fewer than", ...) and, after the
-  number, of :data:`QUALIFIER_SUFFIXES` ("or more", "or so", "plus", "+").
+  number, of ``QUALIFIER_SUFFIXES`` ("or more", "or so", "plus", "+").
   No qualifier means ``exact``.
 * A number is written in digits, with commas as thousands separators
   ("4,100") or none ("4100"), optionally scaled by ``k``, ``hundred``,
@@ -34,16 +34,16 @@ or ``:`` is dropped.
   12,000. The low bound must be below the high bound. An approximating
   qualifier ("about", "some", "an estimated", ...) may precede a range and
   adds nothing to it; other qualifiers may not.
-* A vague word of :data:`VAGUE_INTERVALS` ("dozens", "several hundred",
+* A vague word of ``VAGUE_INTERVALS`` ("dozens", "several hundred",
   "thousands", ...) is read as the range documented there, optionally
   followed by "of" and a noun ("hundreds of soldiers").
-* Trailing words are taken from :data:`TRAILING_WORDS` ("killed", "wounded",
+* Trailing words are taken from ``TRAILING_WORDS`` ("killed", "wounded",
   "soldiers", "casualties", "troops", "north", "korean", ...), joined by
   "and" or "or" if needed ("killed or wounded", "killed in action").
 
 Vague words
 -----------
-:data:`VAGUE_INTERVALS` maps each vague word to an inclusive interval of
+``VAGUE_INTERVALS`` maps each vague word to an inclusive interval of
 counts. The intervals follow three rules, so that each can be argued from the
 wording rather than tuned:
 
@@ -66,7 +66,7 @@ open; journalists say "ten" or "fifteen" when they mean those. After a bound
 
 What is refused
 ---------------
-Text that cannot be read is an error (:class:`FigureError`), never a guess:
+Text that cannot be read is an error (``FigureError``), never a guess:
 empty text, text without a number, negative numbers, two numbers that do not
 form a range ("600 killed and 4,100 wounded"), fractional counts ("3.5"),
 dots or spaces as thousands separators ("1.000", "10 000": a dot may be a
@@ -288,7 +288,7 @@ class Figure:
         ``qualifier`` is ``"range"``.
     qualifier : str, default "exact"
         How the figure was worded, one of
-        :data:`nkest.reports.schema.QUALIFIERS`: ``exact`` (a point),
+        ``nkest.reports.schema.QUALIFIERS``: ``exact`` (a point),
         ``approx`` (a rounded figure), ``at_least`` and ``more_than`` (lower
         bounds, the second strict), ``at_most`` and ``fewer_than`` (upper
         bounds, the second strict), ``approaching`` (just under ``value``) or
@@ -344,6 +344,24 @@ class Figure:
             )
         if self.qualifier in ("fewer_than", "approaching") and self.value == 0:
             raise ValueError(f"no count is {self.qualifier.replace('_', ' ')} 0")
+
+    def __str__(self) -> str:
+        """Word the figure as a source would: ``about 600``, ``more than 6,000``."""
+        if self.qualifier == "range":
+            return f"{self.value:,}–{self.value_high:,}"
+        prefix = _WORDING[self.qualifier]
+        return f"{prefix} {self.value:,}" if prefix else f"{self.value:,}"
+
+
+_WORDING: Final = {
+    "exact": "",
+    "approx": "about",
+    "at_least": "at least",
+    "more_than": "more than",
+    "at_most": "up to",
+    "fewer_than": "fewer than",
+    "approaching": "approaching",
+}
 
 
 # --- reading --------------------------------------------------------------
