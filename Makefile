@@ -5,25 +5,37 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: report test lint docs notebooks benchmarks clean
+.PHONY: report test test-slow lint docs notebooks validation benchmarks clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "nkest needs Python >= 3.12: install it (pyenv install 3.12) or run make PYTHON=python3.12")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,docs,notebooks]"
 	rm -f $(VENV)/.installed-*
 	touch $@
 
+# The main job: fit the bundled DPRK reports and write the report, tables,
+# figures and saved fit to results/dprk/.
 report: $(STAMP)
-	$(BIN)/nkest check --dataset dprk
+	$(BIN)/nkest report --dataset dprk --out results/dprk --seed 20251123
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
 
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --run-slow
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict
+
+# Execute the example notebooks with few draws (their committed outputs use the defaults).
+notebooks: $(STAMP)
+	NKEST_DRAWS=200 $(BIN)/python examples/run_notebooks.py
 
 clean:
 	rm -rf $(VENV) results site

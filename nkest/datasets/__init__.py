@@ -23,7 +23,7 @@ def load_dataset(name: str) -> Reports:
     Parameters
     ----------
     name : str
-        One of :func:`list_datasets`; ``"dprk"`` is the reported losses of
+        One of ``list_datasets``; ``"dprk"`` is the reported losses of
         North Korean troops fighting for Russia (2024-), curated from public
         reporting, every row with its citation (see ``data/README.md``).
 

@@ -1,4 +1,4 @@
-"""Fitting: sample the model of a set of reports and return an :class:`Estimate`."""
+"""Fitting: sample the model of a set of reports and return an ``Estimate``."""
 
 from __future__ import annotations
 
@@ -36,13 +36,17 @@ def fit(
     Parameters
     ----------
     reports : Reports, DataFrame or path
-        The reports (anything :func:`nkest.load_reports` reads).
+        The reports (anything ``nkest.load_reports`` reads).
     end : str, optional
         Last date of the estimate (ISO date); default: the latest ``as_of``.
     freq : str
         Time grid: ``"W"`` weekly (default), ``"D"`` daily, ``"2W"``, ...
-    draws, tune, chains : int
-        Posterior draws per chain, tuning steps per chain, and chains.
+    draws : int
+        Posterior draws per chain.
+    tune : int
+        Tuning steps per chain (discarded).
+    chains : int
+        Independent chains; R-hat needs at least two.
     random_seed : int, optional
         Seed for reproducible draws; the seed used is recorded in
         ``Estimate.sampling`` either way.
@@ -51,8 +55,8 @@ def fit(
     **options
         ``identification`` ("groups", ``{"reference": [...]}`` or
         ``{"group_priors": {...}}``), ``priors`` (overrides of
-        :class:`~nkest.model.options.Priors`), ``origin``, ``sampler``
-        ("auto", "nutpie", "pymc"), ``target_accept``,
+        ``nkest.model.options.Priors``), ``origin``, ``sampler``
+        ("auto", "nutpie", "pymc"), ``target_accept``, ``cores``,
         ``approx_max_relative``, ``approaching_band``, ``constraint_scale``.
         Unknown names are refused.
 
@@ -80,6 +84,7 @@ def fit(
         chains=chains,
         random_seed=random_seed,
         progressbar=progressbar,
+        cores=fit_options.cores,
     )
     return Estimate(
         posterior=tree, reports=reports, design=design, options=fit_options, sampling=sampling

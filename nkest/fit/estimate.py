@@ -27,7 +27,7 @@ DIAGNOSED_VARIABLES_EXCLUDED = ("log_rate", "wounded_ratio")
 class Estimate:
     """Posterior estimates of casualties over time, with where they come from.
 
-    Made by :func:`nkest.fit`; not meant to be built by hand.
+    Made by ``nkest.fit``; not meant to be built by hand.
 
     Attributes
     ----------
@@ -37,7 +37,7 @@ class Estimate:
         parameter), ``sample_stats`` and ``log_likelihood`` (``reports`` over
         ``report``).
     reports : Reports
-        The reports as given to :func:`nkest.fit`.
+        The reports as given to ``nkest.fit``.
     options : FitOptions
         Every model option, including the identification assumption and priors.
     sampling : SamplingInfo
@@ -95,7 +95,7 @@ class Estimate:
         Parameters
         ----------
         dates : None, "all", date or list of dates
-            As in :meth:`summary`.
+            As in ``summary``.
 
         Returns
         -------
@@ -103,7 +103,8 @@ class Estimate:
             Dims ``chain, draw, quantity, date``.
         """
         total = self.posterior["posterior"]["total"].sel(quantity=list(self.quantities))
-        return summaries.totals_at(total, self.grid, summaries.parse_dates(dates, self.grid))
+        at = summaries.totals_at(total, self.grid, summaries.parse_dates(dates, self.grid))
+        return at.transpose("chain", "draw", "quantity", "date")
 
     def summary(
         self,
@@ -120,7 +121,7 @@ class Estimate:
             dates within the grid (between grid dates they are interpolated,
             not snapped).
         quantities : sequence of str
-            Any of :attr:`quantities`.
+            Any of ``quantities``.
         prob : float
             Probability of the equal-tailed credible interval.
 
@@ -177,7 +178,7 @@ class Estimate:
         Parameters
         ----------
         quantity : str
-            One of :attr:`quantities`.
+            One of ``quantities``.
         date : date, optional
             The date of the total; default the end of the estimate.
         prob : float
@@ -342,11 +343,37 @@ class Estimate:
         result["passed"] = not result["failures"]
         return result
 
+    def report(self, directory: str | os.PathLike[str], *, prob: float = DEFAULT_PROB) -> Path:
+        """Write a Markdown and an HTML report of the fit, with its figures and tables.
+
+        The report gives the headline sentences, the totals over time with the
+        reports drawn on them, the source biases, the reports the model finds
+        surprising, every report used (with its citation) and every report
+        excluded (with its reason), the identification assumption, the
+        priors and the sampler diagnostics.
+
+        Parameters
+        ----------
+        directory : path
+            Created if needed; gets ``report.md``, ``report.html``,
+            ``figures/`` and ``tables/``.
+        prob : float
+            Probability of the credible intervals.
+
+        Returns
+        -------
+        pathlib.Path
+            The path of ``report.md``.
+        """
+        from nkest.results.report import write_report
+
+        return write_report(self, directory, prob=prob)
+
     def save(self, path: str | os.PathLike[str]) -> Path:
         """Save the fit to ``path``: netCDF (``.nc``) or zarr (``.zarr``).
 
         The file holds the posterior, the reports, the options and the
-        provenance; :func:`nkest.load` reads it back with identical summaries.
+        provenance; ``nkest.load`` reads it back with identical summaries.
         """
         from nkest.results.io import save_estimate
 

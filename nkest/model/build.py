@@ -148,7 +148,7 @@ def ar1_filter(innovations, phi, length: int):
 
     In closed form, ``x[t] = phi**t * cumsum(phi**-j * e[j])[t]``: one cumsum
     instead of a loop, which compiles and differentiates quickly. ``phi**-j``
-    grows with ``j``; the timescale's floor (:func:`timescale_floor`) keeps it
+    grows with ``j``; the timescale's floor (``timescale_floor``) keeps it
     below e**500, far inside float64's range, and the sum's rounding error
     stays relative to its largest (most recent) terms.
     """

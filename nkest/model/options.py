@@ -78,7 +78,7 @@ class Identification:
 
         Accepted: ``"groups"``; ``{"reference": ["NIS"]}`` or
         ``"reference:NIS,UK Defence Intelligence"``; ``{"group_priors":
-        {"Ukraine government": (1.5, 0.2)}}``; or an :class:`Identification`.
+        {"Ukraine government": (1.5, 0.2)}}``; or an ``Identification``.
         """
         if isinstance(spec, Identification):
             return spec
@@ -108,7 +108,7 @@ class Identification:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the plain, JSON-serialisable form (read back by :meth:`parse`)."""
+        """Return the plain, JSON-serialisable form (read back by ``parse``)."""
         return {
             "kind": self.kind,
             "sources": list(self.sources),
@@ -218,7 +218,7 @@ class Priors:
 
 @dataclass(frozen=True)
 class FitOptions:
-    """Every option of :func:`nkest.fit` besides the sampler's draws and seed."""
+    """Every option of ``nkest.fit`` besides the sampler's draws and seed."""
 
     end: str | None = None
     """Last date of the estimate (ISO); default: the latest ``as_of``."""
@@ -237,12 +237,15 @@ class FitOptions:
     """Softness of floors and caps on the log scale (a 2% margin)."""
     sampler: str = "auto"
     """``"auto"`` (nutpie when installed), ``"nutpie"`` or ``"pymc"``."""
+    cores: int | None = None
+    """CPU cores for the chains; default one per chain, at most the machine's. Set 1
+    when fits run in parallel processes."""
     target_accept: float = 0.95
     """NUTS target acceptance rate. 0.95 rather than the usual 0.8: on the DPRK data it
     is what keeps every seed at zero divergences with R-hat <= 1.01 (docs/performance.md)."""
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the plain, JSON-serialisable form (read back by :func:`make_options`)."""
+        """Return the plain, JSON-serialisable form (read back by ``make_options``)."""
         plain = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         plain["identification"] = self.identification.to_dict()
         plain["priors"] = self.priors.to_dict()
@@ -283,6 +286,8 @@ def make_options(**options: Any) -> FitOptions:
         raise ValueError("approaching_band must be between 0 and 1")
     if not 0 < opts.constraint_scale < 1:
         raise ValueError("constraint_scale must be between 0 and 1")
+    if opts.cores is not None and (not isinstance(opts.cores, int) or opts.cores < 1):
+        raise ValueError(f"cores must be a positive whole number, got {opts.cores!r}")
     if not 0.5 <= opts.target_accept < 1:
         raise ValueError("target_accept must be in [0.5, 1)")
     return opts

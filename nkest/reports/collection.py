@@ -31,7 +31,7 @@ def load_reports(
     ----------
     data : path, DataFrame or Reports
         A CSV file (UTF-8, comma-separated, one header row) or a DataFrame in
-        the report format (see ``docs/report-format.md``). A :class:`Reports`
+        the report format (see ``docs/report-format.md``). A ``Reports``
         is returned as it is (with ``metadata`` merged in, if given).
     metadata : mapping, optional
         Facts about the table as a whole. Keys nkest uses: ``subject`` (who
@@ -91,9 +91,9 @@ def _check_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
 class Reports:
     """A validated table of reported figures, one row per figure.
 
-    Create it with :func:`nkest.load_reports` or :func:`nkest.load_dataset`.
+    Create it with ``nkest.load_reports`` or ``nkest.load_dataset``.
     It holds exactly the rows it was given; ``len()`` counts them and
-    :meth:`to_frame` gives them back as a DataFrame.
+    ``to_frame`` gives them back as a DataFrame.
 
     Attributes
     ----------
@@ -107,6 +107,14 @@ class Reports:
 
     def __len__(self) -> int:
         return len(self._frame)
+
+    def __reduce__(self) -> tuple:
+        # The metadata is a read-only proxy, which does not pickle; rebuild it instead,
+        # so that reports travel to worker processes and Dask workers.
+        return (Reports, (self._frame,), {"metadata": dict(self.metadata)})
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.metadata = MappingProxyType(dict(state["metadata"]))
 
     def __repr__(self) -> str:
         used = int((self._frame["exclude"] == "").sum())
@@ -135,7 +143,7 @@ class Reports:
         return self._frame.copy()
 
     def to_csv(self, path: str | os.PathLike[str]) -> None:
-        """Write the reports as a CSV file that :func:`load_reports` reads back unchanged."""
+        """Write the reports as a CSV file that ``load_reports`` reads back unchanged."""
         # CRLF line ends make pandas quote any cell holding a bare carriage return.
         self.to_text_frame().to_csv(path, index=False, lineterminator="\r\n")
 
@@ -226,6 +234,6 @@ class Reports:
         return Reports(frame, metadata=self.metadata)
 
     def select(self, mask: pd.Series | Iterable[bool]) -> Reports:
-        """Return the reports where ``mask`` (aligned with :meth:`to_frame`) is true."""
+        """Return the reports where ``mask`` (aligned with ``to_frame``) is true."""
         keep = pd.Series(list(mask), dtype=bool).to_numpy()
         return Reports(self._frame[keep], metadata=self.metadata)

@@ -99,5 +99,5 @@ DEFAULTS: Final = {
 """Values of optional columns when a cell or the whole column is blank.
 
 ``as_of`` defaults to ``published`` and ``report_id`` to ``row-<line>``; see
-:func:`nkest.load_reports`.
+``nkest.load_reports``.
 """

@@ -1,7 +1,7 @@
 """Check rows of text cells against the report format and type them.
 
 Every rule of the format is here, each as a small check that records a
-:class:`~nkest.errors.Problem` instead of stopping, so that a user sees every
+``nkest.errors.Problem`` instead of stopping, so that a user sees every
 problem in a file at once.
 """
 
@@ -53,7 +53,7 @@ def validate_table(table: RawTable, *, today: dt.date | None = None) -> pd.DataF
     -------
     pandas.DataFrame
         One row per input row, in input order, with the columns of
-        :data:`nkest.reports.schema.COLUMNS` first, extra columns after.
+        ``nkest.reports.schema.COLUMNS`` first, extra columns after.
 
     Raises
     ------

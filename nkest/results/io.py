@@ -72,7 +72,7 @@ def save_estimate(estimate: Estimate, path: str | os.PathLike[str]) -> Path:
 
 
 def load_estimate(path: str | os.PathLike[str]) -> Estimate:
-    """Read an estimate written by :meth:`Estimate.save`.
+    """Read an estimate written by ``Estimate.save``.
 
     Raises
     ------

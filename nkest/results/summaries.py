@@ -157,7 +157,7 @@ def _worst(dataset: xr.Dataset, *, largest: bool) -> str:
 
 
 def failures(diagnostics: dict) -> list[str]:
-    """Return what fails :data:`THRESHOLDS`, in words (empty when the fit passes)."""
+    """Return what fails ``THRESHOLDS``, in words (empty when the fit passes)."""
     needed = THRESHOLDS["ess_per_chain"] * diagnostics["chains"]
     problems = []
     if diagnostics["divergences"] > THRESHOLDS["divergences"]:

@@ -1,6 +1,6 @@
 """How the headline estimates move under other assumptions.
 
-:func:`compare_fits` fits the same reports under named variants of the
+``compare_fits`` fits the same reports under named variants of the
 options (other identification assumptions, other priors, without a source
 group) and tabulates the headline totals side by side.
 """
@@ -50,14 +50,14 @@ def compare_fits(
     ----------
     reports : Reports
     variants : mapping of name to options
-        Keyword options of :func:`nkest.fit` for each variant.
+        Keyword options of ``nkest.fit`` for each variant.
     dates : sequence of str, optional
         Dates of the totals; default the end of the estimate.
     transform : mapping of name to callable, optional
         For a variant, a function applied to the reports first (e.g. leaving
         a source group out).
     **fit_kwargs
-        Passed to every :func:`nkest.fit` (draws, random_seed, ...).
+        Passed to every ``nkest.fit`` (draws, random_seed, ...).
 
     Returns
     -------
@@ -104,7 +104,7 @@ def main() -> None:
 
 
 def identification_markdown(table: pd.DataFrame) -> str:
-    """Format a :func:`compare_fits` table as one row per variant, one column per total."""
+    """Format a ``compare_fits`` table as one row per variant, one column per total."""
     table = table.assign(
         cell=[
             f"{m:,.0f} ({lo:,.0f}–{hi:,.0f})"

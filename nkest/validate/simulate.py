@@ -71,16 +71,21 @@ def simulate_conflict(
     Parameters
     ----------
     seed : int or numpy.random.Generator
+        Seed of everything random in the simulation.
     days : int
         Length of the conflict; the origin (totals zero) is the day before ``start``.
     n_reports : int
         Number of reports (each source gives at least two).
-    n_groups, sources_per_group : int
-        Sources ``S1``, ``S2``, ... in groups ``G1``, ``G2``, ...
-    group_bias_sd, source_bias_sd : float
-        Spread of true log-bias factors; group biases are centred to average
-        zero, so the default identification ("groups unbiased on average")
-        holds in the truth.
+    n_groups : int
+        Number of source groups ``G1``, ``G2``, ...
+    sources_per_group : int
+        Sources per group, named ``S1``, ``S2``, ...
+    group_bias_sd : float
+        Spread of the groups' true log-bias factors; they are centred to
+        average zero, so the default identification ("groups unbiased on
+        average") holds in the truth.
+    source_bias_sd : float
+        Spread of each source's log-bias factor around its group's.
     noise_range : (float, float)
         Each source's Gaussian noise sd on the log scale is uniform in this range.
     bound_share : float
@@ -94,6 +99,8 @@ def simulate_conflict(
         conflict ("sparse early data" when small).
     mean_daily_killed : float
         Average true killed per day.
+    start : str
+        First day of the conflict (ISO date).
 
     Returns
     -------

@@ -1,0 +1,218 @@
+"""The written report of a fit: Markdown and HTML, with figures and tables beside them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from nkest.reports.figures import Figure
+from nkest.results.summaries import DEFAULT_PROB
+from nkest.results.tables import format_table, write_table
+
+if TYPE_CHECKING:
+    from nkest.fit.estimate import Estimate
+
+__all__ = ["write_report"]
+
+SURPRISE_LEVEL = 0.05
+"""Tail probability below which a report is listed as surprising."""
+
+
+def _template(name: str) -> Template:
+    return Template((resources.files("nkest.results") / "templates" / name).read_text("utf-8"))
+
+
+def report_dates(estimate: Estimate) -> list[pd.Timestamp]:
+    """Return the quarter ends within the estimate, and its end."""
+    grid = estimate.grid
+    quarters = pd.date_range(grid.dates[0], grid.dates[-1], freq="QE")
+    return sorted({*quarters[quarters > grid.dates[0]], grid.dates[-1]})
+
+
+def worded(row: pd.Series) -> str:
+    """Return a report's figure as its source worded it."""
+    if pd.isna(row["value"]):
+        return ""
+    high = None if pd.isna(row.get("value_high")) else int(row["value_high"])
+    return str(Figure(int(row["value"]), high, row["qualifier"]))
+
+
+def write_report(
+    estimate: Estimate, directory: str | os.PathLike[str], *, prob: float = DEFAULT_PROB
+) -> Path:
+    """Write ``report.md`` and ``report.html`` with their figures and tables.
+
+    Parameters
+    ----------
+    estimate : Estimate
+    directory : path
+        Created if needed. Gets ``report.md``, ``report.html``, ``figures/``
+        (PNG) and ``tables/`` (Markdown, CSV, JSON and LaTeX).
+    prob : float
+        Probability of the credible intervals.
+
+    Returns
+    -------
+    pathlib.Path
+        The path of ``report.md``.
+    """
+    import markdown
+    import matplotlib.pyplot as plt
+
+    from nkest import __version__
+    from nkest.results import plots
+
+    directory = Path(directory)
+    (directory / "figures").mkdir(parents=True, exist_ok=True)
+    (directory / "tables").mkdir(parents=True, exist_ok=True)
+
+    for name, figure in (
+        ("totals", plots.plot_totals(estimate, prob_inner=min(0.5, prob / 2), prob_outer=prob)),
+        ("source_bias", plots.plot_source_bias(estimate, prob=prob, prob_inner=min(0.5, prob / 2))),
+        ("report_checks", plots.plot_report_checks(estimate, prob=prob)),
+    ):
+        figure.savefig(directory / "figures" / f"{name}.png", dpi=150, bbox_inches="tight")
+        plt.close(figure)
+
+    quantities = [q for q in ("killed", "wounded", "casualties") if q in estimate.quantities]
+    summary = estimate.summary(dates=report_dates(estimate), quantities=quantities, prob=prob)
+    bias = estimate.source_bias(prob=prob)
+    checks = estimate.report_checks(prob=prob)
+    reports = estimate.reports.to_frame().set_index("report_id")
+    used = estimate.used.join(reports[["published", "citation"]], on="report_id")
+    used = used.assign(figure=[worded(row) for _, row in used.iterrows()])
+    used_table = used[
+        [
+            "report_id",
+            "published",
+            "as_of",
+            "source",
+            "quantity",
+            "figure",
+            "scope",
+            "role",
+            "citation",
+        ]
+    ]
+    excluded = estimate.excluded.join(reports[["value_high", "citation"]], on="report_id")
+    excluded = excluded.assign(figure=[worded(row) for _, row in excluded.iterrows()])
+    excluded_table = excluded[
+        ["report_id", "source", "quantity", "figure", "as_of", "excluded_by", "reason", "citation"]
+    ]
+    for name, table in (
+        ("summary", summary),
+        ("source_bias", bias),
+        ("report_checks", checks),
+        ("reports_used", used_table),
+        ("reports_excluded", excluded_table),
+    ):
+        for suffix in (".md", ".csv", ".json", ".tex"):
+            write_table(table, directory / "tables" / f"{name}{suffix}")
+
+    diagnostics = estimate.diagnostics()
+    headline = []
+    for quantity in quantities:
+        text = estimate.cite(quantity, prob=prob, allow_failed_diagnostics=True)
+        sentence, _, provenance = text.partition(" Source: ")
+        headline.append(f"- {sentence}")
+    warning = ""
+    if not diagnostics["passed"]:
+        warning = (
+            "> **Warning: this fit fails its sampler diagnostics ("
+            + "; ".join(diagnostics["failures"])
+            + "). Its intervals are not reliable; refit with more draws before citing them.**"
+        )
+    surprising = checks[checks["tail_p"] < SURPRISE_LEVEL].sort_values("tail_p")
+    surprising_text = (
+        format_table(
+            surprising[
+                [
+                    "report_id",
+                    "source",
+                    "quantity",
+                    "claim_lower",
+                    "claim_upper",
+                    "predicted_median",
+                    "predicted_lower",
+                    "predicted_upper",
+                    "tail_p",
+                ]
+            ]
+        )
+        if len(surprising)
+        else f"No report has a tail probability below {SURPRISE_LEVEL}."
+    )
+    passed = "passed" if diagnostics["passed"] else "FAILED: " + "; ".join(diagnostics["failures"])
+    diagnostics_table = pd.DataFrame(
+        [
+            {
+                "check": "divergent transitions",
+                "value": f"{diagnostics['divergences']}",
+                "threshold": "0",
+            },
+            {
+                "check": "max R-hat",
+                "value": f"{diagnostics['max_rhat']:.3f}",
+                "threshold": "≤ 1.01",
+            },
+            {
+                "check": "min bulk ESS",
+                "value": f"{diagnostics['min_ess_bulk']:,.0f}",
+                "threshold": f"≥ {100 * diagnostics['chains']}",
+            },
+            {
+                "check": "min tail ESS",
+                "value": f"{diagnostics['min_ess_tail']:,.0f}",
+                "threshold": f"≥ {100 * diagnostics['chains']}",
+            },
+        ]
+    )
+    priors = estimate.options.priors.to_dict()
+    priors_table = pd.DataFrame(
+        {"prior": list(priors), "setting": [json.dumps(v) for v in priors.values()]}
+    )
+    sampling = estimate.sampling
+    title = estimate.reports.metadata.get("title") or "Casualty estimate"
+    values = {
+        "title": title,
+        "generated": dt.date.today().isoformat(),
+        "version": __version__,
+        "fingerprint": estimate.reports.fingerprint(),
+        "warning": warning,
+        "headline": "\n".join(headline),
+        "provenance": "Source: " + provenance,
+        "prob_pct": f"{prob:.0%}",
+        "summary_table": format_table(summary),
+        "identification": estimate.identification,
+        "bias_table": format_table(bias),
+        "surprising": surprising_text,
+        "used_count": str(len(used_table)),
+        "used_table": format_table(used_table),
+        "excluded_count": str(len(excluded_table)),
+        "excluded_table": format_table(excluded_table) if len(excluded_table) else "None.",
+        "sampler": sampling.sampler,
+        "chains": str(sampling.chains),
+        "draws": f"{sampling.draws:,}",
+        "tune": f"{sampling.tune:,}",
+        "seed": str(sampling.random_seed),
+        "diagnostics_sentence": passed + ".",
+        "diagnostics_table": format_table(diagnostics_table),
+        "priors_table": format_table(priors_table),
+        "options": json.dumps(estimate.options.to_dict(), indent=2),
+    }
+    text = _template("report.md").substitute(values)
+    path = directory / "report.md"
+    path.write_text(text, encoding="utf-8")
+    body = markdown.markdown(text, extensions=["tables", "fenced_code"])
+    if warning:
+        body = body.replace("<blockquote>", '<blockquote class="warning">', 1)
+    html = _template("report.html").substitute(title=title, version=__version__, body=body)
+    (directory / "report.html").write_text(html, encoding="utf-8")
+    return path
