@@ -155,6 +155,11 @@ def _sample_nutpie(
         compiled.nutpie_model = nutpie.compile_pymc_model(compiled.model)
     seconds["compile"] = time.perf_counter() - start
     start = time.perf_counter()
+    # The initial point (PyMC's support points) reads the PyMC model's own data, which
+    # nutpie's with_data does not update: without this, a reused model would start from
+    # the previous fit's prior centres and give other draws than a fresh compile.
+    with compiled.model:
+        pm.set_data(design.arrays)
     # nutpie keeps only the data the compiled graph reads (an unused centre is dropped).
     known = {var.name for var in compiled.nutpie_model.shared_var_keys}
     with_data = compiled.nutpie_model.with_data(
