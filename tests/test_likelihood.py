@@ -11,19 +11,18 @@ import nkest
 from nkest.fit.estimate import report_centres
 from nkest.fit.prior import sample_prior
 from nkest.model.build import ar1_filter, build_model
-from nkest.model.design import make_design
-from nkest.model.likelihood import NUMPY_OPS, claim_logp, pointwise_logp
+from nkest.model.design import log_bounds, make_design
+from nkest.model.likelihood import pointwise_logp
 from nkest.model.options import make_options
 
 
 def arrays_for(lower, upper, kinds):
     kinds = np.array(kinds)
+    lower = np.where(kinds == "upper", 0.0, lower)
+    upper = np.where(kinds == "lower", np.inf, upper)
     return {
-        "log_lower": np.log(np.where(kinds == "upper", 1.0, lower)),
-        "log_upper": np.log(np.where(kinds == "lower", 1.0, upper)),
-        "interval_rows": np.flatnonzero(kinds == "interval"),
-        "lower_rows": np.flatnonzero(kinds == "lower"),
-        "upper_rows": np.flatnonzero(kinds == "upper"),
+        "log_lower": log_bounds(lower, upper=False),
+        "log_upper": log_bounds(upper, upper=True),
     }
 
 
@@ -110,12 +109,15 @@ def test_model_potential_equals_numpy_log_likelihood():
     assert pointwise_logp(centre, scale, design.arrays).sum() == pytest.approx(float(potential))
 
 
-def test_claim_logp_kinds_follow_their_index_arrays():
-    arrays = arrays_for(
-        np.array([10.0, 1.0, 10.0]), np.array([1.0, 20.0, 20.0]), ["lower", "upper", "interval"]
-    )
-    interval, lower, upper = claim_logp(np.zeros(3) + 2.5, np.ones(3) * 0.1, arrays, NUMPY_OPS)
-    assert (interval.shape, lower.shape, upper.shape) == ((1,), (1,), (1,))
+def test_open_bounds_reduce_the_interval_formula_exactly():
+    """With a bound at OPEN_BOUND, F(b) - F(a) is exactly 1 - F(a) or F(b)."""
+    centre, scale = np.log([500.0, 500.0]), np.array([0.02, 0.3])
+    lower_only = arrays_for(np.array([400.0, 400.0]), np.array([np.inf, np.inf]), ["lower"] * 2)
+    upper_only = arrays_for(np.array([0.0, 0.0]), np.array([600.0, 600.0]), ["upper"] * 2)
+    a = (np.log(400.0) - centre) / scale
+    b = (np.log(600.0) - centre) / scale
+    np.testing.assert_allclose(pointwise_logp(centre, scale, lower_only), -np.logaddexp(0, a))
+    np.testing.assert_allclose(pointwise_logp(centre, scale, upper_only), -np.logaddexp(0, -b))
 
 
 def test_prior_model_has_named_dims_that_arviz_does_not_use():

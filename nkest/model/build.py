@@ -42,7 +42,7 @@ def build_model(design: Design, options: FitOptions) -> pm.Model:
     -------
     pymc.Model
         With deterministics ``total`` (quantity, date), ``bias_factor`` and
-        ``noise`` (source), ``wounded_ratio`` (interval) and the likelihood
+        ``noise`` (source), ``group_bias`` and ``timescale``, and the likelihood
         as the potential ``reports``.
     """
     grid = design.grid
@@ -88,7 +88,6 @@ def build_model(design: Design, options: FitOptions) -> pm.Model:
         stacked = pm.Deterministic(
             "total", pt.stack([totals[name] for name in design.internal]), dims=("quantity", "date")
         )
-        pm.Deterministic("wounded_ratio", pt.exp(log_ratio), dims="interval")
 
         log_bias = _log_bias(design, options)
         noise = _noise(priors)
@@ -97,8 +96,7 @@ def build_model(design: Design, options: FitOptions) -> pm.Model:
         latent = report_latent(stacked, data, grid.size, tensor_ops())
         src = data["source_index"]
         log_centre = pt.log(latent) + log_bias_all[src]
-        pieces = claim_logp(log_centre, scale_all[src], data, tensor_ops())
-        pm.Potential("reports", sum(piece.sum() for piece in pieces))
+        pm.Potential("reports", claim_logp(log_centre, scale_all[src], data, tensor_ops()).sum())
     return model
 
 
@@ -124,10 +122,7 @@ def _rate_process(name: str, index: int, step: int, size: int, data: dict, times
     innovation_scale = pt.concatenate([pt.ones(1), pt.sqrt(1.0 - phi**2) * pt.ones(steps - 1)])
     deviation = ar1_filter(rate_sd * innovation_scale * rate_z, phi, steps)
     normaliser = pt.logsumexp(deviation + data["log_span_weight"][index])
-    log_rate = pm.Deterministic(
-        f"{name}_log_rate", log_rate_mean + deviation - normaliser, dims="interval"
-    )
-    return pt.exp(log_rate) * step
+    return pt.exp(log_rate_mean + deviation - normaliser) * step
 
 
 def _wounded_ratio(step: int, priors):

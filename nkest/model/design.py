@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from nkest.model.grid import TimeGrid, make_grid, parse_freq
+from nkest.model.likelihood import OPEN_BOUND
 from nkest.model.options import FitOptions
 from nkest.reports import Reports
 
@@ -184,7 +185,6 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
         ],
         dtype=np.int64,
     )
-    kind = used["kind"].to_numpy()
     arrays = {
         "quantity_index": np.array([internal.index(t) for t in used["target"]], dtype=np.int64),
         "end_left": end_left,
@@ -193,11 +193,8 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
         "start_weight": start_weight,
         "windowed": windowed.astype(np.float64),
         "source_index": src,
-        "log_lower": np.log(np.where(kind == "upper", 1.0, used["lower"].to_numpy(float))),
-        "log_upper": np.log(np.where(kind == "lower", 1.0, used["upper"].to_numpy(float))),
-        "interval_rows": np.flatnonzero(kind == "interval").astype(np.int64),
-        "lower_rows": np.flatnonzero(kind == "lower").astype(np.int64),
-        "upper_rows": np.flatnonzero(kind == "upper").astype(np.int64),
+        "log_lower": log_bounds(used["lower"].to_numpy(float), upper=False),
+        "log_upper": log_bounds(used["upper"].to_numpy(float), upper=True),
         "log_rate_centre": np.array(
             [_log_rate_centre(observed, grid, q, ratio) for q in processes]
         ),
@@ -419,3 +416,11 @@ def _log_span_weight(
             inside = np.ones(steps, dtype=bool)
     with np.errstate(divide="ignore"):
         return np.log(inside / inside.sum())
+
+
+def log_bounds(bounds: np.ndarray, *, upper: bool) -> np.ndarray:
+    """Log of a claim's bounds, with an open side (0 below, inf above) at the open bound."""
+    open_side = np.isinf(bounds) if upper else bounds <= 0
+    with np.errstate(divide="ignore"):
+        logs = np.log(np.where(open_side, 1.0, bounds))
+    return np.where(open_side, OPEN_BOUND if upper else -OPEN_BOUND, logs)

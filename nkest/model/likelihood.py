@@ -8,13 +8,10 @@ takes ``ops``, a namespace with ``log``, ``expm1``, ``softplus``, ``take`` and
 A source's figure for a report is ``latent * exp(bias + noise)``, the noise
 logistic with the source's scale: on the log scale, heavier-tailed than the
 normal, so one wild report pulls the estimate with a bounded force. A claim
-is an interval for that figure; its log-probability is one of
-
-- ``interval``: log(F(b) - F(a)) for both bounds,
-- ``lower``: log(1 - F(a)) for a lower bound only,
-- ``upper``: log F(b) for an upper bound only,
-
-with ``a``, ``b`` the standardised log-bounds and F the logistic CDF.
+is an interval for that figure; its log-probability is log(F(b) - F(a)),
+with ``a``, ``b`` the standardised log-bounds and F the logistic CDF. A lower
+bound alone (``b`` far above) or an upper bound alone (``a`` far below) is the
+same formula with the missing bound at ``OPEN_BOUND``.
 """
 
 from __future__ import annotations
@@ -24,7 +21,11 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NUMPY_OPS", "claim_logp", "report_latent"]
+__all__ = ["NUMPY_OPS", "OPEN_BOUND", "claim_logp", "report_latent"]
+
+OPEN_BOUND = 100.0
+"""Log-scale stand-in for a missing bound: e**100 is beyond any count, and divided by
+the smallest noise scale (0.02) still far from float64's limits."""
 
 
 def _np_softplus(x: np.ndarray) -> np.ndarray:
@@ -80,10 +81,14 @@ def report_latent(totals: Any, arrays: dict[str, Any], size: int, ops: Any) -> A
     return end - arrays["windowed"] * start
 
 
-def claim_logp(
-    log_centre: Any, scale: Any, arrays: dict[str, Any], ops: Any
-) -> tuple[Any, Any, Any]:
-    """Return the log-probability of each claim, by kind.
+def claim_logp(log_centre: Any, scale: Any, arrays: dict[str, Any], ops: Any) -> Any:
+    """Return the log-probability of each claim.
+
+    One formula serves every kind of claim: a claim with no upper bound has
+    ``log_upper`` at ``OPEN_BOUND`` and one with no lower bound has
+    ``log_lower`` at ``-OPEN_BOUND``, so that far outside any figure the
+    interval probability ``F(b) - F(a)`` becomes ``1 - F(a)`` or ``F(b)``
+    exactly (in floating point too: the terms vanish, never overflow).
 
     Parameters
     ----------
@@ -92,33 +97,17 @@ def claim_logp(
     scale : array (..., reports)
         The logistic scale of each report's noise.
     arrays : dict
-        ``log_lower``, ``log_upper`` and the row indices of each kind
-        (``interval_rows``, ``lower_rows``, ``upper_rows``).
+        ``log_lower`` and ``log_upper`` of each claim.
 
     Returns
     -------
-    tuple of arrays
-        Log-probabilities of the interval, lower-bound and upper-bound claims,
-        each over its own rows in the order of its index array.
+    array (..., reports)
     """
     a = (arrays["log_lower"] - log_centre) / scale
     b = (arrays["log_upper"] - log_centre) / scale
-    rows = arrays["interval_rows"]
-    a_int = ops.take(a, rows, axis=-1)
-    b_int = ops.take(b, rows, axis=-1)
-    interval = (
-        b_int + ops.log(-ops.expm1(a_int - b_int)) - ops.softplus(a_int) - ops.softplus(b_int)
-    )
-    lower = -ops.softplus(ops.take(a, arrays["lower_rows"], axis=-1))
-    upper = -ops.softplus(-ops.take(b, arrays["upper_rows"], axis=-1))
-    return interval, lower, upper
+    return b + ops.log(-ops.expm1(a - b)) - ops.softplus(a) - ops.softplus(b)
 
 
 def pointwise_logp(log_centre: np.ndarray, scale: np.ndarray, arrays: dict[str, Any]) -> np.ndarray:
-    """Return the log-probability of every claim, in report order (NumPy only)."""
-    interval, lower, upper = claim_logp(log_centre, scale, arrays, NUMPY_OPS)
-    out = np.empty(np.broadcast_shapes(log_centre.shape, scale.shape))
-    out[..., arrays["interval_rows"]] = interval
-    out[..., arrays["lower_rows"]] = lower
-    out[..., arrays["upper_rows"]] = upper
-    return out
+    """Return the log-probability of every claim, in report order (NumPy)."""
+    return claim_logp(log_centre, scale, arrays, NUMPY_OPS)
