@@ -231,7 +231,7 @@ def test_load_refuses_incompatible_files_clearly(small_estimate, tmp_path):
     tree = xr.open_datatree(path, engine="h5netcdf").load()
     tree.attrs["nkest_file_format"] = 99
     tree.to_netcdf(tmp_path / "future.nc", engine="h5netcdf")
-    with pytest.raises(nkest.IncompatibleFileError, match="file format 99 .* reads format 1"):
+    with pytest.raises(nkest.IncompatibleFileError, match=r"file format 99 .* reads format 1"):
         nkest.load(tmp_path / "future.nc")
     tree.attrs["nkest_file_format"] = 1
     tree.attrs["reports_fingerprint"] = "0" * 16

@@ -21,9 +21,16 @@ def report_dir(small_estimate, tmp_path_factory):
 
 def test_report_writes_markdown_html_figures_and_tables(report_dir, small_estimate):
     text = (report_dir / "report.md").read_text()
-    for heading in ("## Headline", "## Totals over time", "## Source biases",
-                    "## Reports the model finds surprising", "## Reports used",
-                    "## Reports excluded", "## Assumptions and diagnostics"):
+    for heading in (
+        "## Headline",
+        "## Totals over time",
+        "## Source biases",
+        "## Reports the model finds surprising",
+        "## Source conflicts",
+        "## Reports used",
+        "## Reports excluded",
+        "## Assumptions and diagnostics",
+    ):
         assert heading in text
     assert small_estimate.identification in text
     assert small_estimate.reports.fingerprint() in text
@@ -43,7 +50,9 @@ def test_report_writes_markdown_html_figures_and_tables(report_dir, small_estima
 def test_report_of_an_unconverged_fit_warns(small_estimate, tmp_path):
     assert not small_estimate.diagnostics()["passed"]  # 2 chains x 300 draws: below 200 ESS
     small_estimate.report(tmp_path)
-    assert "**Warning: this fit fails its sampler diagnostics" in (tmp_path / "report.md").read_text()
+    assert (
+        "**Warning: this fit fails its sampler diagnostics" in (tmp_path / "report.md").read_text()
+    )
 
 
 def test_table_exports_read_back(small_estimate, tmp_path):
@@ -59,7 +68,7 @@ def test_table_exports_read_back(small_estimate, tmp_path):
     latex = format_table(small_estimate.source_bias(), "latex")
     assert "\\begin{tabular}" in latex
     assert "source\\_group" in latex
-    with pytest.raises(ValueError, match="write a table to one of .md, .csv, .json, .tex"):
+    with pytest.raises(ValueError, match=r"write a table to one of \.md, \.csv, \.json, \.tex"):
         write_table(summary, tmp_path / "summary.xlsx")
 
 
@@ -75,8 +84,25 @@ def test_cli_fit_writes_everything_and_exits_1_when_diagnostics_fail(simulated, 
     path = tmp_path / "reports.csv"
     simulated.reports.to_csv(path)
     end = simulated.daily.index[-1].date().isoformat()
-    status = main(["fit", str(path), "--end", end, "--out", str(tmp_path / "out"), "--draws", "60",
-                   "--tune", "60", "--chains", "2", "--seed", "1", "--quiet"])
+    status = main(
+        [
+            "fit",
+            str(path),
+            "--end",
+            end,
+            "--out",
+            str(tmp_path / "out"),
+            "--draws",
+            "60",
+            "--tune",
+            "60",
+            "--chains",
+            "2",
+            "--seed",
+            "1",
+            "--quiet",
+        ]
+    )
     captured = capsys.readouterr()
     assert status == 1
     assert "fails its sampler diagnostics" in captured.err
@@ -91,8 +117,10 @@ def test_cli_fit_writes_everything_and_exits_1_when_diagnostics_fail(simulated, 
     ("argv", "message"),
     [
         (["fit", "missing.csv", "--out", "x"], "no such file: missing.csv"),
-        (["report", "--dataset", "dprk", "--out", "x", "--identification", "reference:Nobody"],
-         "reference source(s) 'Nobody' have no used observations"),
+        (
+            ["report", "--dataset", "dprk", "--out", "x", "--identification", "reference:Nobody"],
+            "reference source(s) 'Nobody' have no used observations",
+        ),
         (["report", "--dataset", "dprk", "--out", "x", "--end", "someday"], "end must be a date"),
     ],
 )

@@ -21,8 +21,6 @@ from nkest.results.summaries import DEFAULT_PROB
 
 __all__ = ["Estimate", "provenance"]
 
-DIAGNOSED_VARIABLES_EXCLUDED = ("log_rate", "wounded_ratio")
-
 
 class Estimate:
     """Posterior estimates of casualties over time, with where they come from.
@@ -71,6 +69,22 @@ class Estimate:
     def quantities(self) -> tuple[str, ...]:
         """The quantities estimated (killed, wounded, casualties, and captured or missing)."""
         return self._design.quantities
+
+    def build_model(self) -> Any:
+        """Rebuild the PyMC model of this fit (with this fit's data), e.g. for log priors.
+
+        Returns
+        -------
+        pymc.Model
+        """
+        from nkest.model.build import build_model
+
+        return build_model(self._design, self.options)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The sources with observations, each with a bias factor."""
+        return self._design.sources
 
     @property
     def used(self) -> pd.DataFrame:
@@ -137,6 +151,22 @@ class Estimate:
         return table.sort_values(
             ["date", "quantity"], key=lambda c: c.map(order) if c.name == "quantity" else c
         ).reset_index(drop=True)
+
+    def wounded_ratio(self, prob: float = DEFAULT_PROB) -> pd.DataFrame:
+        """Summarise the wounded:killed ratio of the losses in each grid step.
+
+        The ratio of the increases of wounded and killed over each step (the
+        model's drifting ratio), by its median and equal-tailed interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``date`` (end of the step), ``mean, median, lower, upper``.
+        """
+        total = self.posterior["posterior"]["total"]
+        increase = total.diff("date")
+        ratio = increase.sel(quantity="wounded") / increase.sel(quantity="killed")
+        return summaries.interval_table(ratio.drop_vars("quantity"), prob, index=("date",))
 
     def source_bias(self, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Summarise each source's bias factor (1.3: the source states 30% above the truth).
@@ -271,11 +301,10 @@ class Estimate:
         """
         prob = summaries.check_prob(prob)
         posterior = self.posterior["posterior"].to_dataset()
-        centre, scale = report_centres(posterior, self._design, self.options.constraint_scale)
+        figure = self.predicted_figures(random_seed).to_numpy()
+        figure = figure.reshape(-1, figure.shape[-1])
+        centre, _ = report_centres(posterior, self._design, self.options.constraint_scale)
         centre = centre.reshape(-1, centre.shape[-1])
-        scale = scale.reshape(-1, scale.shape[-1])
-        rng = np.random.default_rng(random_seed)
-        figure = np.exp(centre + scale * rng.logistic(size=centre.shape))
         rows = self._design.rows
         lower = rows["lower"].to_numpy(float)
         upper = rows["upper"].to_numpy(float)
@@ -313,6 +342,37 @@ class Estimate:
             }
         )
 
+    def predicted_figures(self, random_seed: int = 0) -> xr.DataArray:
+        """Simulate, per posterior draw, the figure each used report's source would state.
+
+        The latent value the report speaks of, seen through its source's bias
+        and noise (floors and caps: through no bias and the constraint's small
+        noise).
+
+        Parameters
+        ----------
+        random_seed : int
+            Seed of the simulated noise.
+
+        Returns
+        -------
+        xarray.DataArray
+            Dims ``chain, draw, report``.
+        """
+        posterior = self.posterior["posterior"].to_dataset()
+        centre, scale = report_centres(posterior, self._design, self.options.constraint_scale)
+        rng = np.random.default_rng(random_seed)
+        figure = np.exp(centre + scale * rng.logistic(size=centre.shape))
+        return xr.DataArray(
+            figure,
+            dims=("chain", "draw", "report"),
+            coords={
+                "chain": posterior["chain"],
+                "draw": posterior["draw"],
+                "report": self._design.rows["report_id"].to_numpy(),
+            },
+        )
+
     def _bias_of_rows(self, posterior: xr.Dataset) -> np.ndarray:
         """Return each draw's bias factor for each used report (1 for floors and caps)."""
         bias = posterior["bias_factor"].transpose("chain", "draw", "source").to_numpy()
@@ -331,11 +391,7 @@ class Estimate:
             ``failures`` (what misses the thresholds, in words).
         """
         posterior = self.posterior["posterior"].to_dataset()
-        names = [
-            name
-            for name in posterior.data_vars
-            if not any(name.endswith(suffix) for suffix in DIAGNOSED_VARIABLES_EXCLUDED)
-        ]
+        names = list(posterior.data_vars)
         result = summaries.diagnostics_of(
             posterior, self.posterior["sample_stats"].to_dataset(), names
         )
@@ -430,12 +486,26 @@ def report_centres(
     posterior: xr.Dataset, design: Design, constraint_scale: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return, per draw and report, ``log(latent) + bias`` and the noise scale."""
-    total = posterior["total"].transpose("chain", "draw", "quantity", "date").to_numpy()
+    return centres_from_arrays(
+        posterior["total"].transpose("chain", "draw", "quantity", "date").to_numpy(),
+        posterior["bias_factor"].transpose("chain", "draw", "source").to_numpy(),
+        posterior["noise"].transpose("chain", "draw", "source").to_numpy(),
+        design,
+        constraint_scale,
+    )
+
+
+def centres_from_arrays(
+    total: np.ndarray,
+    bias: np.ndarray,
+    noise: np.ndarray,
+    design: Design,
+    constraint_scale: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Like ``report_centres``, from arrays (the source axis follows ``design.sources``)."""
     latent = report_latent(total, design.arrays, design.grid.size, NUMPY_OPS)
-    bias = np.log(posterior["bias_factor"].transpose("chain", "draw", "source").to_numpy())
-    noise = posterior["noise"].transpose("chain", "draw", "source").to_numpy()
-    zeros = np.zeros((*bias.shape[:2], 1))
-    bias_all = np.concatenate([bias, zeros], axis=-1)
+    zeros = np.zeros((*bias.shape[:-1], 1))
+    bias_all = np.concatenate([np.log(bias), zeros], axis=-1)
     scale_all = np.concatenate([noise, zeros + constraint_scale], axis=-1)
     src = design.arrays["source_index"]
     return np.log(latent) + bias_all[..., src], scale_all[..., src]

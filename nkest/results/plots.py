@@ -1,6 +1,6 @@
 """Figures of an estimate: totals over time with the reports, source biases, report checks.
 
-Every function returns a new :class:`matplotlib.figure.Figure`. The figures
+Every function returns a new ``matplotlib.figure.Figure``. The figures
 are not registered with pyplot and no global setting (``rcParams``) is
 changed, so they are safe in loops, scripts and notebooks alike: save one
 with ``fig.savefig("totals.png", dpi=150)``, or return it from a notebook
@@ -128,7 +128,7 @@ def plot_totals(
     Parameters
     ----------
     estimate : Estimate
-        The result of :func:`nkest.fit`.
+        The result of ``nkest.fit``.
     quantities : sequence of str
         The panels, top to bottom; any of ``estimate.quantities``.
     prob_inner, prob_outer : float
@@ -556,7 +556,7 @@ def plot_source_bias(estimate: Estimate, *, prob: float = 0.9, prob_inner: float
     Parameters
     ----------
     estimate : Estimate
-        The result of :func:`nkest.fit`.
+        The result of ``nkest.fit``.
     prob : float
         Probability of the outer (thin) interval.
     prob_inner : float
@@ -710,7 +710,7 @@ def plot_report_checks(
     Parameters
     ----------
     estimate : Estimate
-        The result of :func:`nkest.fit`.
+        The result of ``nkest.fit``.
     prob : float
         Probability of the predicted interval.
     sort : {"tail_p", "date"}
@@ -925,12 +925,12 @@ def plot_prior_totals(
     Parameters
     ----------
     prior_dataset : xarray.Dataset
-        The result of :func:`nkest.fit.prior.sample_prior`: ``total`` with dims
+        The result of ``nkest.fit.prior.sample_prior``: ``total`` with dims
         ``chain, draw, quantity, date``.
     quantities : sequence of str
         The panels, top to bottom.
     dates : (start, end), optional
-        Limit the x axis to these dates (anything :class:`pandas.Timestamp`
+        Limit the x axis to these dates (anything ``pandas.Timestamp``
         reads); default: every date of the draws.
     reports : Reports, optional
         If given, their cumulative figures are drawn as small grey points,

@@ -116,6 +116,10 @@ def write_report(
         for suffix in (".md", ".csv", ".json", ".tex"):
             write_table(table, directory / "tables" / f"{name}{suffix}")
 
+    from nkest.validate.predictive import loo_checks, source_conflicts
+
+    conflicts = source_conflicts(loo_checks(estimate))
+    write_table(conflicts, directory / "tables" / "source_conflicts.csv")
     diagnostics = estimate.diagnostics()
     headline = []
     for quantity in quantities:
@@ -193,6 +197,7 @@ def write_report(
         "identification": estimate.identification,
         "bias_table": format_table(bias),
         "surprising": surprising_text,
+        "conflicts_table": format_table(conflicts),
         "used_count": str(len(used_table)),
         "used_table": format_table(used_table),
         "excluded_count": str(len(excluded_table)),

@@ -1,0 +1,283 @@
+"""Predictive checks on real data: leave-one-out and leave-future-out.
+
+- ``loo_checks``: for every report, its PSIS leave-one-out predictive
+  tail probability (how surprising the report is given all the others), its
+  LOO-PIT (for two-sided claims) and its Pareto k (whether the LOO estimate
+  can be trusted).
+- ``source_conflicts``: the same per source, combined over its reports.
+- ``leave_future_out``: fit on the reports published before a date, and
+  check how often later reports fall in their predictive intervals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from nkest.fit import Estimate
+from nkest.model.design import make_design
+from nkest.reports import Reports
+from nkest.results.summaries import DEFAULT_PROB
+from nkest.validate.parallel import FitTask, run_fits
+
+__all__ = [
+    "PARETO_K_RELIABLE",
+    "leave_future_out",
+    "loo_checks",
+    "rate_interval",
+    "source_conflicts",
+]
+
+PARETO_K_RELIABLE = 0.7
+"""Above this Pareto k, a report's PSIS-LOO value is unreliable (Vehtari et al. 2024)."""
+
+
+def _tail_probabilities(
+    figures: np.ndarray, weights: np.ndarray, lower: np.ndarray, upper: np.ndarray, kind: np.ndarray
+) -> np.ndarray:
+    """Weighted predictive tail probability of each claim (small: surprising).
+
+    ``figures`` and ``weights`` are (samples, reports); weights sum to one
+    per report.
+    """
+    below_upper = (weights * (figures <= upper)).sum(axis=0)
+    above_lower = (weights * (figures >= lower)).sum(axis=0)
+    two_sided = np.minimum(1.0, 2 * np.minimum(below_upper, above_lower))
+    return np.where(kind == "lower", above_lower, np.where(kind == "upper", below_upper, two_sided))
+
+
+def loo_checks(estimate: Estimate, random_seed: int = 0) -> pd.DataFrame:
+    """Leave-one-out predictive check of every used report (PSIS-LOO).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per used report: ``report_id, source, quantity, role, kind,
+        elpd_loo`` (log predictive probability of the claim given the other
+        reports), ``pareto_k``, ``reliable`` (``pareto_k <= 0.7``),
+        ``loo_tail_p`` (small: the report is surprising given the others) and
+        ``loo_pit`` (for two-sided claims: the LOO predictive probability that
+        the figure is below the claim's midpoint on the log scale; uniform
+        over reports if the model is calibrated).
+    """
+    log_lik = estimate.posterior["log_likelihood"]["reports"]
+    reff = 1.0
+    log_weights, pareto_k = log_lik.azstats.psislw(r_eff=reff, dim=["chain", "draw"])
+    weights = np.exp(log_weights.transpose("chain", "draw", "report").to_numpy())
+    weights = weights.reshape(-1, weights.shape[-1])
+    ll = log_lik.transpose("chain", "draw", "report").to_numpy().reshape(weights.shape)
+    elpd = np.log((weights * np.exp(ll)).sum(axis=0))
+    figures = estimate.predicted_figures(random_seed).to_numpy().reshape(weights.shape)
+    rows = estimate.used
+    lower = rows["lower"].to_numpy(float)
+    upper = rows["upper"].to_numpy(float)
+    kind = rows["kind"].to_numpy()
+    tail = _tail_probabilities(figures, weights, lower, upper, kind)
+    midpoint = np.where(kind == "interval", np.sqrt(np.maximum(lower, 1e-9) * upper), np.nan)
+    pit = np.where(kind == "interval", (weights * (figures <= midpoint)).sum(axis=0), np.nan)
+    k = pareto_k.to_numpy()
+    return pd.DataFrame(
+        {
+            "report_id": rows["report_id"],
+            "source": rows["source"],
+            "quantity": rows["quantity"],
+            "role": rows["role"],
+            "kind": kind,
+            "elpd_loo": elpd,
+            "pareto_k": k,
+            "reliable": k <= PARETO_K_RELIABLE,
+            "loo_tail_p": tail,
+            "loo_pit": pit,
+        }
+    )
+
+
+def source_conflicts(checks: pd.DataFrame) -> pd.DataFrame:
+    """Combine per-report LOO tail probabilities into one conflict p-value per source.
+
+    The conflict p-value is the smallest tail probability of the source's
+    observations, Bonferroni-corrected for their number: small means at
+    least one of the source's figures disagrees with what all the other
+    reports imply. Floors and caps are facts, not observations, and are left
+    out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``source, reports, min_tail_p, conflict_p, unreliable`` (reports whose
+        Pareto k makes their LOO value doubtful), sorted by ``conflict_p``.
+    """
+    observed = checks[checks["role"] == "observation"]
+    table = observed.groupby("source").agg(
+        reports=("report_id", "size"),
+        min_tail_p=("loo_tail_p", "min"),
+        unreliable=("reliable", lambda r: int((~r).sum())),
+    )
+    table["conflict_p"] = np.minimum(1.0, table["min_tail_p"] * table["reports"])
+    return (
+        table.reset_index()
+        .sort_values("conflict_p")
+        .reset_index(drop=True)[["source", "reports", "min_tail_p", "conflict_p", "unreliable"]]
+    )
+
+
+def rate_interval(successes: int, trials: int, prob: float = 0.95) -> tuple[float, float]:
+    """Return the Wilson interval of a rate."""
+    if trials == 0:
+        return (np.nan, np.nan)
+    z = stats.norm.ppf(0.5 + prob / 2)
+    centre = (successes + z**2 / 2) / (trials + z**2)
+    half = z * np.sqrt(successes * (trials - successes) / trials + z**2 / 4) / (trials + z**2)
+    return (float(centre - half), float(centre + half))
+
+
+def _biases_for(
+    posterior, sources: Sequence[str], groups: Sequence[str], random_seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bias factors and noise of ``sources`` per draw, drawing new sources from the hierarchy.
+
+    A source the fit knows keeps its posterior draws. A new source gets the
+    model's prediction for one more source: its group's bias plus a
+    within-group deviation (a new group: a draw of the group spread), and
+    noise from the pooled noise distribution.
+    """
+    from nkest.model.build import NOISE_FLOOR
+
+    rng = np.random.default_rng(random_seed + 1)
+    known = list(posterior["source"].values)
+    fitted_groups = list(posterior["source_group"].values)
+    shape = (posterior.sizes["chain"], posterior.sizes["draw"])
+    source_sd = posterior["source_bias_sd"].to_numpy()
+    group_sd = (
+        posterior["group_bias_sd"].to_numpy() if "group_bias_sd" in posterior else np.zeros(shape)
+    )
+    bias = np.empty((*shape, len(sources)))
+    noise = np.empty((*shape, len(sources)))
+    for i, (source, group) in enumerate(zip(sources, groups, strict=True)):
+        if source in known:
+            bias[..., i] = posterior["bias_factor"].sel(source=source).to_numpy()
+            noise[..., i] = posterior["noise"].sel(source=source).to_numpy()
+            continue
+        if group in fitted_groups:
+            centre = posterior["group_bias"].sel(source_group=group).to_numpy()
+        else:
+            centre = group_sd * rng.standard_normal(shape)
+        bias[..., i] = np.exp(centre + source_sd * rng.standard_normal(shape))
+        spread = posterior["noise_spread"].to_numpy() * rng.standard_normal(shape)
+        noise[..., i] = NOISE_FLOOR + posterior["noise_level"].to_numpy() * np.exp(spread)
+    return bias, noise
+
+
+def _future_checks(
+    estimate: Estimate, *, full: Reports, cutoff: str, prob: float, random_seed: int
+) -> list[dict[str, Any]]:
+    """Predict the reports published on or after ``cutoff`` from a fit on the earlier ones."""
+    from nkest.fit.estimate import centres_from_arrays
+
+    design = make_design(full, estimate.options)
+    if design.grid != estimate.grid:
+        raise ValueError("leave-future-out needs the same grid for the early fit and all reports")
+    published = full.to_frame().set_index("report_id")["published"]
+    later = design.rows["report_id"].map(published) >= pd.Timestamp(cutoff)
+    new = ~design.rows["source"].isin(estimate.sources) & (design.rows["role"] == "observation")
+    posterior = estimate.posterior["posterior"].to_dataset()
+    bias, noise = _biases_for(posterior, design.sources, design.source_groups, random_seed)
+    centre, scale = centres_from_arrays(
+        posterior["total"].transpose("chain", "draw", "quantity", "date").to_numpy(),
+        bias,
+        noise,
+        design,
+        estimate.options.constraint_scale,
+    )
+    rng = np.random.default_rng(random_seed)
+    figures = np.exp(centre + scale * rng.logistic(size=centre.shape))
+    figures = figures.reshape(-1, figures.shape[-1])
+    weights = np.full(figures.shape, 1.0 / figures.shape[0])
+    rows = design.rows
+    tail = _tail_probabilities(
+        figures,
+        weights,
+        rows["lower"].to_numpy(float),
+        rows["upper"].to_numpy(float),
+        rows["kind"].to_numpy(),
+    )
+    out = []
+    for i in np.flatnonzero(later.to_numpy()):
+        row = rows.iloc[i]
+        out.append(
+            {
+                "cutoff": cutoff,
+                "report_id": row["report_id"],
+                "source": row["source"],
+                "quantity": row["quantity"],
+                "role": row["role"],
+                "new_source": bool(new.iloc[i]),
+                "tail_p": float(tail[i]),
+                "inside": bool(tail[i] >= 1 - prob),
+            }
+        )
+    return out
+
+
+def leave_future_out(
+    reports: Reports,
+    cutoffs: Sequence[str],
+    *,
+    prob: float = DEFAULT_PROB,
+    executor: Executor | None = None,
+    max_workers: int | None = 1,
+    **fit_kwargs: Any,
+) -> pd.DataFrame:
+    """Fit on the reports published before each cutoff; check the later ones.
+
+    For every cutoff, the reports published on or after it are excluded and
+    the model is fitted (on the same grid as all the reports). Each later
+    report of a source the early fit knows is then checked against its
+    predictive distribution: it is *inside* when its claim lies within the
+    central ``prob`` predictive interval (a bound: when it is not beyond it).
+    A well-calibrated model puts about ``prob`` of the later reports inside.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (cutoff, later report): ``cutoff, report_id, source,
+        quantity, role, new_source`` (a source the early fit never saw,
+        predicted as a new member of its group), ``tail_p, inside``.
+    """
+    end = fit_kwargs.pop("end", None) or reports.to_frame().query("exclude == ''")["as_of"].max()
+    end = pd.Timestamp(end).date().isoformat()
+    tasks = []
+    frame = reports.to_frame()
+    for cutoff in cutoffs:
+        later = frame.loc[frame["published"] >= pd.Timestamp(cutoff), "report_id"]
+        early = reports.exclude(later, f"published on or after {cutoff} (leave-future-out)")
+        tasks.append(
+            FitTask(
+                early,
+                {**fit_kwargs, "end": end},
+                _future_checks,
+                {"full": reports, "cutoff": str(cutoff), "prob": prob, "random_seed": 0},
+            )
+        )
+    results = run_fits(tasks, executor=executor, max_workers=max_workers)
+    return pd.DataFrame([row for rows in results for row in rows])
+
+
+def future_rate(checks: pd.DataFrame, prob: float = DEFAULT_PROB) -> dict[str, float]:
+    """Share of later observations inside their predictive interval, with a 95% interval."""
+    scored = checks[checks["role"] == "observation"]
+    inside = int(scored["inside"].astype(bool).sum())
+    low, high = rate_interval(inside, len(scored))
+    return {
+        "reports": len(scored),
+        "inside": inside,
+        "rate": inside / max(len(scored), 1),
+        "rate_lower": low,
+        "rate_upper": high,
+        "nominal": prob,
+    }

@@ -1,0 +1,147 @@
+"""Small versions of the validation studies, and fits in parallel (processes and Dask).
+
+The full studies (hundreds of fits) run with ``python -m nkest.validate.publish``;
+these check that each study runs, returns what it says, and measures what it
+claims to, on few data sets.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import nkest
+from nkest.validate import simulate_conflict
+from nkest.validate.coverage import baselines, coverage_table, run_coverage
+from nkest.validate.parallel import FitTask, run_fits
+from nkest.validate.predictive import (
+    future_rate,
+    leave_future_out,
+    loo_checks,
+    rate_interval,
+    source_conflicts,
+)
+from nkest.validate.sbc import rank_uniformity, run_sbc, sbc_template
+
+FAST = {"draws": 200, "tune": 200, "chains": 2}
+
+
+def _killed_median(estimate):
+    return float(estimate.summary(quantities=["killed"]).iloc[0]["median"])
+
+
+def _tasks(n=2):
+    tasks = []
+    for seed in range(n):
+        sim = simulate_conflict(seed, days=200, n_reports=40)
+        end = sim.daily.index[-1].date().isoformat()
+        tasks.append(
+            FitTask(
+                sim.reports, {**FAST, "end": end, "random_seed": seed, "cores": 1}, _killed_median
+            )
+        )
+    return tasks
+
+
+def test_fits_in_worker_processes_match_fits_in_this_process():
+    tasks = _tasks()
+    here = run_fits(tasks, max_workers=1)
+    there = run_fits(tasks, max_workers=2)
+    assert here == pytest.approx(there)
+
+
+def test_fits_on_a_local_dask_cluster_match_fits_in_this_process():
+    distributed = pytest.importorskip("distributed")
+    tasks = _tasks()
+    here = run_fits(tasks, max_workers=1)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        there = run_fits(tasks, executor=client.get_executor())
+    assert here == pytest.approx(there)
+
+
+def test_sbc_ranks_are_in_range_and_uniformity_test_rejects_skewed_ranks():
+    result = run_sbc(
+        4,
+        template=sbc_template(days=150, n_reports=24),
+        draws=150,
+        tune=150,
+        thin_to=50,
+        max_workers=1,
+    )
+    assert len(result.ranks) == 4
+    assert ((result.ranks >= 0) & (result.ranks <= 50)).all().all()
+    assert "killed_log_rate_mean" in result.ranks.columns
+    assert any(column.startswith("wounded@") for column in result.ranks.columns)
+    rng = np.random.default_rng(0)
+    uniform = pd.DataFrame({"u": rng.integers(0, 100, 400), "skewed": rng.integers(0, 40, 400)})
+    table = rank_uniformity(uniform, 99).set_index("quantity")
+    assert table.loc["u", "p_value"] > 0.01
+    assert table.loc["skewed", "p_value"] < 1e-6
+
+
+def test_coverage_study_and_baselines():
+    results = run_coverage(1, regimes={"few reports": {"n_reports": 20}}, max_workers=1, **FAST)
+    assert set(results["prob"]) == {0.5, 0.9}
+    table = coverage_table(results)
+    assert list(table["regime"]) == ["few reports", "few reports"]
+    frame = pd.DataFrame(
+        {
+            "quantity": ["killed"] * 3,
+            "scope": ["cumulative"] * 3,
+            "source": ["A", "B", "A"],
+            "as_of": pd.to_datetime(["2025-01-01", "2025-02-01", "2025-03-01"]),
+            "value": [100, 300, 200],
+            "value_high": [pd.NA, 400, pd.NA],
+        }
+    )
+    assert baselines(frame, "killed") == {"latest report": 200.0, "mean of sources' latest": 275.0}
+
+
+def test_loo_checks_and_source_conflicts(small_estimate):
+    checks = loo_checks(small_estimate)
+    assert len(checks) == len(small_estimate.used)
+    assert ((checks["loo_tail_p"] >= 0) & (checks["loo_tail_p"] <= 1)).all()
+    pit = checks["loo_pit"].dropna()
+    assert ((pit >= 0) & (pit <= 1)).all()
+    assert (checks["kind"] == "interval").sum() == len(pit)
+    conflicts = source_conflicts(checks)
+    assert set(conflicts["source"]) == set(small_estimate.sources)
+    assert (conflicts["conflict_p"] >= conflicts["min_tail_p"]).all()
+
+
+def test_leave_future_out_scores_later_reports(simulated):
+    frame = simulated.reports.to_frame()
+    cutoff = frame["published"].quantile(0.7).date().isoformat()
+    end = simulated.daily.index[-1].date().isoformat()
+    checks = leave_future_out(simulated.reports, [cutoff], end=end, random_seed=1, **FAST)
+    later = frame.loc[frame["published"] >= pd.Timestamp(cutoff), "report_id"]
+    assert set(checks["report_id"]) == set(later)
+    rate = future_rate(checks)
+    assert 0 <= rate["rate_lower"] <= rate["rate"] <= rate["rate_upper"] <= 1
+
+
+def test_rate_interval_is_the_wilson_interval():
+    low, high = rate_interval(45, 50)
+    assert low == pytest.approx(0.7864, abs=1e-3)
+    assert high == pytest.approx(0.9565, abs=1e-3)
+
+
+def test_a_wild_source_is_found_by_leave_one_source_out(simulated):
+    from nkest.validate.conflicts import leave_one_source_out
+
+    frame = simulated.reports.to_frame()
+    frame.loc[frame["source"] == "S1", "value"] = frame.loc[frame["source"] == "S1", "value"] * 8
+    reports = nkest.load_reports(frame, metadata=simulated.reports.metadata)
+    end = simulated.daily.index[-1].date().isoformat()
+    table = leave_one_source_out(
+        reports, sources=["S1", "S4"], end=end, random_seed=1, quantities=("killed",), **FAST
+    )
+    shift = table.set_index("left_out")["shift_pct"]
+    assert shift["none"] == 0
+    assert abs(shift["S1"]) > abs(shift["S4"])
