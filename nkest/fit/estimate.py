@@ -55,6 +55,7 @@ class Estimate:
         self.options = options
         self.sampling = sampling
         self._design = design
+        self._diagnostics: dict[str, Any] | None = None
         self.posterior = _with_report_groups(posterior, design, options.constraint_scale)
         self.posterior.attrs.update(provenance(reports, options, sampling))
 
@@ -390,6 +391,8 @@ class Estimate:
             ``chains``, ``draws``, the worst variables, ``passed`` and
             ``failures`` (what misses the thresholds, in words).
         """
+        if self._diagnostics is not None:
+            return dict(self._diagnostics, failures=list(self._diagnostics["failures"]))
         posterior = self.posterior["posterior"].to_dataset()
         names = list(posterior.data_vars)
         result = summaries.diagnostics_of(
@@ -397,7 +400,8 @@ class Estimate:
         )
         result["failures"] = summaries.failures(result)
         result["passed"] = not result["failures"]
-        return result
+        self._diagnostics = result  # the draws never change after the fit
+        return dict(result, failures=list(result["failures"]))
 
     def report(self, directory: str | os.PathLike[str], *, prob: float = DEFAULT_PROB) -> Path:
         """Write a Markdown and an HTML report of the fit, with its figures and tables.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from typing import Any
@@ -42,10 +43,18 @@ def sample_prior(
     fit_options = make_options(end=end, freq=freq, **options)
     design = make_design(reports, fit_options)
     model = build_model(design, fit_options)
-    with warnings.catch_warnings():
-        # The reports enter as a Potential, which the prior predictive ignores: that is
-        # the point of a prior check, not a problem.
-        warnings.filterwarnings("ignore", message="The effect of Potentials", category=UserWarning)
-        tree = pm.sample_prior_predictive(draws=draws, model=model, random_seed=random_seed)
+    logger = logging.getLogger("pymc")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # not "Sampling: [...]" for every call
+    try:
+        with warnings.catch_warnings():
+            # The reports enter as a Potential, which the prior predictive ignores: that
+            # is the point of a prior check, not a problem.
+            warnings.filterwarnings(
+                "ignore", message="The effect of Potentials", category=UserWarning
+            )
+            tree = pm.sample_prior_predictive(draws=draws, model=model, random_seed=random_seed)
+    finally:
+        logger.setLevel(level)
     prior = tree["prior"].to_dataset()
     return prior.assign_coords(date=design.grid.dates, quantity=list(design.internal))

@@ -401,7 +401,7 @@ def _log_span_weight(
     """Log-weights of the grid steps inside the span a quantity's observations cover.
 
     Uniform over the steps from the earliest to the latest date the reports
-    read (all steps when they read only one date); ``-inf`` outside.
+    read (all steps when they read only one date); -1000 (a weight of zero) outside.
     """
     rows = observed.loc[_equivalent(observed, quantity, ratio).index]
     steps = grid.size - 1
@@ -414,8 +414,12 @@ def _log_span_weight(
         inside = (centres >= np.floor(first)) & (centres <= np.ceil(last))
         if inside.sum() < 2:
             inside = np.ones(steps, dtype=bool)
-    with np.errstate(divide="ignore"):
-        return np.log(inside / inside.sum())
+    # Outside the span the weight is exp(-1000) = 0.0 exactly, but finite: an infinite
+    # log-weight would turn gradients into NaN on backends that form inf - inf.
+    return np.where(inside, -np.log(inside.sum()), _OUTSIDE_SPAN)
+
+
+_OUTSIDE_SPAN = -1000.0
 
 
 def log_bounds(bounds: np.ndarray, *, upper: bool) -> np.ndarray:

@@ -120,10 +120,11 @@ class Reports:
         used = int((self._frame["exclude"] == "").sum())
         name = self.metadata.get("name")
         label = f" {name!r}" if name else ""
+        kept = Reports(self._frame[self._frame["exclude"] == ""]) if used else self
         return (
             f"<Reports{label}: {len(self)} reports ({used} used, {len(self) - used} excluded) "
             f"from {self._frame['source'].nunique()} sources, "
-            f"as of {self.first_date:%Y-%m-%d} to {self.last_date:%Y-%m-%d}>"
+            f"used reports as of {kept.first_date:%Y-%m-%d} to {kept.last_date:%Y-%m-%d}>"
         )
 
     def _repr_html_(self) -> str:

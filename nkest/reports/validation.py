@@ -31,6 +31,9 @@ __all__ = ["validate_table"]
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PLAIN_INTEGER = re.compile(r"[0-9]+")
 _GROUPED_INTEGER = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
+_ONE_ZERO_DECIMAL = re.compile(r"([0-9]+)\.0")
+"""``2000.0``: how pandas writes a whole number in a float column (blanks make a column
+float). Only a single zero decimal: ``6.000`` could be a European thousands separator."""
 _NUMBER_EXPECTED = "a non-negative whole number such as 6000 or 6,000"
 MAX_COUNT = 10**10
 """Largest count accepted: more than everyone alive is a typing error, not a report."""
@@ -182,6 +185,9 @@ class _RowChecker:
             if required:
                 self.problem(name, raw, f"{_NUMBER_EXPECTED} (blank only in an excluded row)")
             return None
+        one_zero = _ONE_ZERO_DECIMAL.fullmatch(text)
+        if one_zero:
+            text = one_zero.group(1)
         if _PLAIN_INTEGER.fullmatch(text) or _GROUPED_INTEGER.fullmatch(text):
             digits = text.replace(",", "")
             if len(digits.lstrip("0")) > len(str(MAX_COUNT)) or int(digits) > MAX_COUNT:

@@ -19,6 +19,8 @@ FORMATS = {".md": "markdown", ".csv": "csv", ".json": "json", ".tex": "latex"}
 """File suffix -> format written by ``write_table``."""
 
 _COUNT_COLUMNS = {
+    "claim_lower",
+    "claim_upper",
     "mean",
     "median",
     "lower",
@@ -65,10 +67,8 @@ def _readable(frame: pd.DataFrame) -> pd.DataFrame:
         elif name in _COUNT_COLUMNS or pd.api.types.is_integer_dtype(column):
             pattern = "{:,.0f}"
         else:
-            pattern = "{:,.3g}"
-        frame[name] = [
-            "" if pd.isna(v) else ("∞" if np.isinf(v) else pattern.format(v)) for v in column
-        ]
+            pattern = None
+        frame[name] = ["" if pd.isna(v) else _number(v, pattern) for v in column]
     return frame
 
 
@@ -119,3 +119,12 @@ def _latex_escape(text: str) -> str:
     for char in "\\&%$#_{}":
         text = text.replace(char, "\\" + char)
     return text
+
+
+def _number(value: float, pattern: str | None) -> str:
+    """Format one number: with ``pattern``, or readably by its size when there is none."""
+    if np.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if pattern is not None:
+        return pattern.format(value)
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"

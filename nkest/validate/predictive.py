@@ -47,8 +47,9 @@ def _tail_probabilities(
     """
     below_upper = (weights * (figures <= upper)).sum(axis=0)
     above_lower = (weights * (figures >= lower)).sum(axis=0)
-    two_sided = np.minimum(1.0, 2 * np.minimum(below_upper, above_lower))
-    return np.where(kind == "lower", above_lower, np.where(kind == "upper", below_upper, two_sided))
+    two_sided = 2 * np.minimum(below_upper, above_lower)
+    tail = np.where(kind == "lower", above_lower, np.where(kind == "upper", below_upper, two_sided))
+    return np.clip(tail, 0.0, 1.0)  # weights sum to one only up to rounding
 
 
 def loo_checks(estimate: Estimate, random_seed: int = 0) -> pd.DataFrame:
@@ -66,11 +67,20 @@ def loo_checks(estimate: Estimate, random_seed: int = 0) -> pd.DataFrame:
         over reports if the model is calibrated).
     """
     log_lik = estimate.posterior["log_likelihood"]["reports"]
-    reff = 1.0
-    log_weights, pareto_k = log_lik.azstats.psislw(r_eff=reff, dim=["chain", "draw"])
-    weights = np.exp(log_weights.transpose("chain", "draw", "report").to_numpy())
-    weights = weights.reshape(-1, weights.shape[-1])
-    ll = log_lik.transpose("chain", "draw", "report").to_numpy().reshape(weights.shape)
+    ll = log_lik.transpose("chain", "draw", "report").to_numpy()
+    ll = ll.reshape(-1, ll.shape[-1])
+    # A floor or cap that never binds has the same log-likelihood in every draw:
+    # leaving it out changes nothing (uniform weights, k = 0), and PSIS refuses it.
+    varies = np.ptp(ll, axis=0) > 0
+    weights = np.full(ll.shape, 1.0 / ll.shape[0])
+    k = np.zeros(ll.shape[1])
+    if varies.any():
+        log_weights, pareto_k = log_lik.isel(report=np.flatnonzero(varies)).azstats.psislw(
+            r_eff=1.0, dim=["chain", "draw"]
+        )
+        moving = np.exp(log_weights.transpose("chain", "draw", "report").to_numpy())
+        weights[:, varies] = moving.reshape(-1, moving.shape[-1])
+        k[varies] = pareto_k.to_numpy()
     elpd = np.log((weights * np.exp(ll)).sum(axis=0))
     figures = estimate.predicted_figures(random_seed).to_numpy().reshape(weights.shape)
     rows = estimate.used
@@ -80,7 +90,6 @@ def loo_checks(estimate: Estimate, random_seed: int = 0) -> pd.DataFrame:
     tail = _tail_probabilities(figures, weights, lower, upper, kind)
     midpoint = np.where(kind == "interval", np.sqrt(np.maximum(lower, 1e-9) * upper), np.nan)
     pit = np.where(kind == "interval", (weights * (figures <= midpoint)).sum(axis=0), np.nan)
-    k = pareto_k.to_numpy()
     return pd.DataFrame(
         {
             "report_id": rows["report_id"],
