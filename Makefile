@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev,docs,notebooks]"
+	$(BIN)/python -m ipykernel install --user --name python3 >/dev/null
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -31,11 +32,15 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Execute the example notebooks with few draws (their committed outputs use the defaults).
 notebooks: $(STAMP)
 	NKEST_DRAWS=200 $(BIN)/python examples/run_notebooks.py
+
+# Regenerate docs/validation.md, its figures and data (about an hour on two cores).
+validation: $(STAMP)
+	$(BIN)/python -m nkest.validate.publish --workers 2
 
 clean:
 	rm -rf $(VENV) results site
