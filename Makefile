@@ -42,5 +42,9 @@ notebooks: $(STAMP)
 validation: $(STAMP)
 	$(BIN)/python -m nkest.validate.publish --workers 2
 
+# Speed: every target with its ratio to a baseline timed in the same run (about 30 min).
+benchmarks: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) results site

@@ -1,0 +1,154 @@
+"""Run nkest's benchmarks and print each target with its ratio to a baseline timed in the same run.
+
+    python benchmarks/run.py            # the full run (about half an hour on two cores)
+    python benchmarks/run.py --smoke    # a quick check that every benchmark runs (CI)
+
+Every workload runs in a fresh process (``benchmarks/workload.py``). These
+machines are noisy, so each result is also given as a ratio to a baseline
+measured in the same run: the plainly written PyMC model of the same data
+(``benchmarks/naive.py``) for time and sampling efficiency, the smallest
+report set for scale. Results are written to ``benchmarks/results/latest.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+FULL = {"draws": 1000, "tune": 1000, "chains": 4}
+SMOKE = {"draws": 100, "tune": 100, "chains": 2}
+
+
+def workload(name: str, *args: object, timeout: int = 3600) -> dict:
+    """Run one workload in a fresh Python process and return its measurements."""
+    command = [sys.executable, str(HERE / "workload.py"), name, *map(str, args)]
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    lines = [line for line in result.stdout.splitlines() if line.startswith("RESULT ")]
+    if result.returncode != 0 or not lines:
+        raise RuntimeError(f"{name} failed:\n{result.stderr[-3000:]}")
+    measured = json.loads(lines[-1].removeprefix("RESULT "))
+    measured["wall"] = time.perf_counter() - start
+    return measured
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks; print the table; save the raw numbers."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes: check everything runs")
+    parser.add_argument("--only", default="", help="comma-separated: time,ess,scale,throughput")
+    args = parser.parse_args(argv)
+    sizes = SMOKE if args.smoke else FULL
+    draws, tune, chains = sizes["draws"], sizes["tune"], sizes["chains"]
+    chosen = set(filter(None, args.only.split(","))) or {"time", "ess", "scale", "throughput"}
+    results: dict[str, object] = {
+        "smoke": args.smoke,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "sizes": sizes,
+    }
+    rows: list[tuple[str, str, str, str]] = []
+
+    if chosen & {"time", "ess"}:
+        fresh = workload("fresh", draws, tune, chains)
+        warm = workload("warm", draws, tune, chains)
+        naive = workload("naive", draws, tune, chains)
+        results.update(fresh=fresh, warm=warm, naive=naive)
+        rows += [
+            (
+                "time to posterior, fresh process (s)",
+                f"{fresh['total']:.1f}",
+                "< 10",
+                f"naive model {naive['total']:.1f} s: "
+                f"{naive['total'] / fresh['total']:.1f}x faster",
+            ),
+            (
+                "  of which import / compile / sample (s)",
+                f"{fresh['import']:.1f} / {fresh['compile']:.1f} / {fresh['sample']:.1f}",
+                "",
+                "",
+            ),
+            (
+                "second fit with new data, warm process (s)",
+                f"{warm['warm_fit']:.1f}",
+                "< 2",
+                f"reused compiled model: {warm['reused']}",
+            ),
+            (
+                "ESS per second, headline totals",
+                f"{fresh['ess_per_second']:.0f}",
+                ">= 10x naive",
+                f"naive {naive['ess_per_second']:.1f}/s: "
+                f"{fresh['ess_per_second'] / max(naive['ess_per_second'], 1e-9):.1f}x "
+                f"(naive: {naive['divergences']} divergences, R-hat {naive['max_rhat']:.2f})",
+            ),
+        ]
+
+    if "scale" in chosen:
+        cases = (
+            [(100, 5, "W"), (300, 10, "W")]
+            if args.smoke
+            else [
+                (100, 5, "W"),
+                (1000, 20, "W"),
+                (10000, 200, "W"),
+                (1000, 20, "D"),
+                (10000, 200, "D"),
+            ]
+        )
+        scale = [workload("scale", n, s, f, draws, tune, chains) for n, s, f in cases]
+        results["scale"] = scale
+        base = scale[0]
+        for case in scale:
+            rows.append(
+                (
+                    f"scale: {case['reports']:,} reports, {case['sources']} sources, "
+                    f"{'daily' if case['freq'] == 'D' else 'weekly'} ({case['grid']} dates)",
+                    f"{case['fit_seconds']:.0f} s, {case['peak_rss_mb']:.0f} MB",
+                    "linear; 10,000 daily < 300 s",
+                    f"x{case['fit_seconds'] / base['fit_seconds']:.1f} time, "
+                    f"x{case['peak_rss_mb'] / base['peak_rss_mb']:.1f} memory for "
+                    f"x{case['reports'] / base['reports']:.0f} reports; diagnostics "
+                    f"{'passed' if case['passed'] else 'FAILED'}",
+                )
+            )
+
+    if "throughput" in chosen:
+        fits = 3 if args.smoke else 12
+        serial = workload("throughput", fits, draws, tune, chains, 1)
+        parallel = workload("throughput", fits, draws, tune, chains, 2)
+        results["throughput"] = {"serial": serial, "parallel": parallel}
+        best = max(serial["per_minute"], parallel["per_minute"])
+        rows.append(
+            (
+                "throughput, DPRK-sized fits per minute",
+                f"{best:.1f}",
+                ">= 60",
+                f"one process {serial['per_minute']:.1f}/min; two processes "
+                f"{parallel['per_minute']:.1f}/min "
+                f"({parallel['per_minute'] / serial['per_minute']:.1f}x)",
+            )
+        )
+
+    width = max(len(r[0]) for r in rows)
+    print(f"{'benchmark':<{width}}  {'measured':>22}  {'target':>28}  ratio / note")
+    for name, value, target, note in rows:
+        print(f"{name:<{width}}  {value:>22}  {target:>28}  {note}")
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / ("smoke.json" if args.smoke else "latest.json")).write_text(
+        json.dumps(results, indent=2)
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,200 @@
+"""One benchmark workload in a fresh process; prints its measurements as JSON.
+
+Run by ``benchmarks/run.py``; e.g. ``python benchmarks/workload.py fresh``.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+import warnings
+
+START = time.perf_counter()
+warnings.filterwarnings("ignore")
+
+
+def _headline_ess_per_second(estimate, sample_seconds: float) -> float:
+    import arviz as az
+
+    total = estimate.posterior["posterior"]["total"].isel(date=-1)
+    ess = az.ess(total.sel(quantity=["killed", "casualties"]).to_dataset(name="t"), method="bulk")
+    return float(ess["t"].min()) / sample_seconds
+
+
+def fresh(draws: int, tune: int, chains: int) -> dict:
+    """Time to posterior of the DPRK data from a fresh process, by phase."""
+    import nkest
+
+    imported = time.perf_counter()
+    reports = nkest.load_dataset("dprk")
+    estimate = nkest.fit(
+        reports, draws=draws, tune=tune, chains=chains, random_seed=1, progressbar=False
+    )
+    done = time.perf_counter()
+    seconds = estimate.sampling.seconds
+    diagnostics = estimate.diagnostics()
+    return {
+        "import": imported - START,
+        "build": seconds["build"],
+        "compile": seconds.get("compile", 0.0),
+        "sample": seconds.get("sample", seconds.get("compile_and_sample", 0.0)),
+        "fit_total": done - imported,
+        "total": done - START,
+        "ess_per_second": _headline_ess_per_second(estimate, seconds.get("sample", 1.0)),
+        "passed": diagnostics["passed"],
+    }
+
+
+def warm(draws: int, tune: int, chains: int) -> dict:
+    """A second fit with new data in a warm process (same structure)."""
+    import nkest
+
+    reports = nkest.load_dataset("dprk")
+    nkest.fit(reports, draws=draws, tune=tune, chains=chains, random_seed=1, progressbar=False)
+    changed = reports.exclude(["dprk-077"], "benchmark: new data")
+    start = time.perf_counter()
+    estimate = nkest.fit(
+        changed, draws=draws, tune=tune, chains=chains, random_seed=2, progressbar=False
+    )
+    return {
+        "warm_fit": time.perf_counter() - start,
+        "reused": estimate.sampling.reused_compiled_model,
+        "sample": estimate.sampling.seconds["sample"],
+    }
+
+
+def naive(draws: int, tune: int, chains: int) -> dict:
+    """The plainly written baseline model of the same data, from a fresh process."""
+    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
+    import arviz as az
+    import pymc as pm
+    from naive import naive_model
+
+    import nkest
+    from nkest.model.design import make_design
+    from nkest.model.options import make_options
+
+    imported = time.perf_counter()
+    options = make_options()
+    design = make_design(nkest.load_dataset("dprk"), options)
+    model = naive_model(design, options)
+    start = time.perf_counter()
+    with model:
+        tree = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=1,
+            progressbar=False,
+            compute_convergence_checks=False,
+        )
+    sampled = time.perf_counter()
+    total = tree["posterior"]["total"].isel(total_dim_1=-1)
+    quantities = list(design.internal)
+    picked = total.isel(total_dim_0=[quantities.index("killed"), quantities.index("casualties")])
+    ess = float(az.ess(picked.to_dataset(name="t"), method="bulk")["t"].min())
+    rhat = float(az.rhat(picked.to_dataset(name="t"))["t"].max())
+    divergences = int(tree["sample_stats"]["diverging"].sum())
+    # pm.sample compiles then samples; its own timing splits them in sample_stats attrs
+    sampling = float(tree["sample_stats"].attrs.get("sampling_time", sampled - start))
+    return {
+        "fit_total": sampled - imported,
+        "sample": sampling,
+        "ess": ess,
+        "ess_per_second": ess / sampling,
+        "divergences": divergences,
+        "max_rhat": rhat,
+        "total": sampled - START,
+    }
+
+
+def scale(reports: int, sources: int, freq: str, draws: int, tune: int, chains: int) -> dict:
+    """A synthetic report set of a given size over four years."""
+    import nkest
+    from nkest.validate import simulate_conflict
+
+    groups = max(1, sources // 20) if sources >= 20 else 1
+    per_group = max(1, sources // groups)
+    sim = simulate_conflict(
+        1,
+        days=4 * 365,
+        n_reports=reports,
+        n_groups=groups,
+        sources_per_group=per_group,
+        start="2021-01-01",  # four years that end before today
+    )
+    built = time.perf_counter()
+    end = sim.daily.index[-1].date().isoformat()
+    estimate = nkest.fit(
+        sim.reports,
+        end=end,
+        freq=freq,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=1,
+        progressbar=False,
+    )
+    done = time.perf_counter()
+    diagnostics = estimate.diagnostics()
+    return {
+        "reports": len(sim.reports),
+        "sources": groups * per_group,
+        "freq": freq,
+        "grid": estimate.grid.size,
+        "fit_seconds": done - built,
+        "compile": estimate.sampling.seconds.get("compile", 0.0),
+        "sample": estimate.sampling.seconds.get("sample", 0.0),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "passed": diagnostics["passed"],
+        "divergences": diagnostics["divergences"],
+        "max_rhat": diagnostics["max_rhat"],
+        "min_ess_bulk": diagnostics["min_ess_bulk"],
+    }
+
+
+def throughput(fits: int, draws: int, tune: int, chains: int, workers: int) -> dict:
+    """DPRK-sized fits per minute after the first compilation (each worker warmed first)."""
+    import nkest
+    from nkest.validate.parallel import default_executor
+
+    reports = nkest.load_dataset("dprk")
+    used = reports.to_frame().query("exclude == '' and quantity != 'deployed'")["report_id"]
+    variants = [reports.exclude([rid], "benchmark: one report left out") for rid in used[:fits]]
+    settings = {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "random_seed": 1,
+        "cores": 1 if workers > 1 else None,
+    }
+    if workers == 1:
+        _fit_one((reports, settings))  # compile: not throughput
+        start = time.perf_counter()
+        for variant in variants:
+            _fit_one((variant, settings))
+        elapsed = time.perf_counter() - start
+    else:
+        with default_executor(workers) as pool:
+            list(pool.map(_fit_one, [(reports, settings)] * workers))  # spawn and compile
+            start = time.perf_counter()
+            list(pool.map(_fit_one, [(v, settings) for v in variants]))
+            elapsed = time.perf_counter() - start
+    return {"fits": fits, "workers": workers, "seconds": elapsed, "per_minute": 60 * fits / elapsed}
+
+
+def _fit_one(job):
+    import nkest
+
+    reports, settings = job
+    estimate = nkest.fit(reports, progressbar=False, **settings)
+    return estimate.summary().iloc[0]["median"]
+
+
+if __name__ == "__main__":
+    name, *args = sys.argv[1:]
+    numbers = [int(a) if a.lstrip("-").isdigit() else a for a in args]
+    result = globals()[name](*numbers)
+    print("RESULT " + json.dumps(result))
