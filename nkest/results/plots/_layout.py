@@ -1,0 +1,212 @@
+"""The frame shared by the figures: canvas, titles, legends, notes and their arrangement.
+
+A figure is made with ``new_figure`` (its own Agg canvas, nothing
+registered with pyplot), its legends with ``fitted_legend`` and its notes
+with ``note``; ``arrange`` then measures everything and sets the figure's
+size so that the panels have the height asked for and nothing overlaps.
+The checks of the band probabilities, common to the figures, are here too.
+"""
+
+from __future__ import annotations
+
+import itertools
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.legend_handler import HandlerTuple
+from matplotlib.text import Text
+
+from nkest.results.plots._style import NOTE_COLOUR, SMALL_FONT
+
+if TYPE_CHECKING:
+    from nkest.fit.estimate import Estimate
+
+
+def new_figure(width: float, height: float) -> Figure:
+    """Make a figure with its own Agg canvas: not registered with pyplot, no global state."""
+    fig = Figure(figsize=(width, height), dpi=100)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def check_probs(inner: float, outer: float) -> tuple[float, float]:
+    """Return the inner and outer probabilities as floats, if ``0 < inner < outer < 1``.
+
+    Raises
+    ------
+    ValueError
+        If either is not a number between 0 and 1, or ``inner >= outer``.
+    """
+    for name, p in (("prob_inner", inner), ("prob_outer", outer)):
+        if not isinstance(p, int | float) or not 0 < p < 1:
+            raise ValueError(f"{name} must be a number between 0 and 1; got {p!r}")
+    if not inner < outer:
+        raise ValueError(f"the inner probability ({inner}) must be below the outer one ({outer})")
+    return float(inner), float(outer)
+
+
+# -- titles ----------------------------------------------------------------------------
+
+
+def subject(estimate: Estimate) -> str | None:
+    """Return the subject of the estimate's reports (their ``subject`` metadata), if any."""
+    name = estimate.reports.metadata.get("subject")
+    return str(name) if name else None
+
+
+def subject_suffix(estimate: Estimate) -> str:
+    """Return " (<subject>)" to end a title with, or "" without a subject."""
+    name = subject(estimate)
+    return f" ({name})" if name else ""
+
+
+def default_title(estimate: Estimate, quantities: Sequence[str]) -> str:
+    """Return "Estimated <subject> killed, wounded and casualties, cumulative"."""
+    names = list(quantities)
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    name = subject(estimate)
+    return f"Estimated {name + ' ' if name else ''}{listed}, cumulative"
+
+
+# -- legends and notes -----------------------------------------------------------------
+
+
+def fitted_legend(
+    fig: Figure,
+    handles: list[Any],
+    labels: list[str],
+    width: float,
+    *,
+    title: str | None,
+    labelspacing: float = 0.7,
+    max_columns: int = 4,
+) -> Legend:
+    """Make a frameless legend with as many columns (up to four) as fit in the figure's width."""
+    available = (width - 0.5) * fig.dpi
+    renderer = fig.canvas.get_renderer()
+    ncol = min(len(handles), max_columns)
+    while True:
+        legend = fig.legend(
+            handles,
+            labels,
+            loc="upper left",
+            ncols=ncol,
+            frameon=False,
+            fontsize=SMALL_FONT,
+            title=title,
+            title_fontproperties={"size": SMALL_FONT, "weight": "bold"},
+            alignment="left",
+            handler_map={tuple: HandlerTuple(ndivide=1)},
+            handlelength=2.2,
+            columnspacing=1.6,
+            labelspacing=labelspacing,
+        )
+        if ncol == 1 or legend.get_window_extent(renderer).width <= available:
+            return legend
+        legend.remove()
+        ncol -= 1
+
+
+def note(fig: Figure, text: str, width: float, *, gid: str | None = None) -> Text:
+    """Add a note in small grey type, wrapped to the figure's width (placed by ``arrange``)."""
+    chars = int((width - 0.5) * 72 / (SMALL_FONT * 0.5))
+    return fig.text(
+        0,
+        0,
+        textwrap.fill(text, chars),
+        fontsize=SMALL_FONT,
+        color=NOTE_COLOUR,
+        ha="left",
+        va="top",
+        gid=gid,
+        linespacing=1.4,
+    )
+
+
+# -- arrangement -----------------------------------------------------------------------
+
+
+@dataclass
+class _Extents:
+    """How far an axes' labels reach beyond it, in inches."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+
+
+def _extents(ax: Axes, renderer: Any, dpi: float) -> _Extents:
+    """Measure how far an axes' labels reach beyond it."""
+    box = ax.get_window_extent(renderer)
+    tight = ax.get_tightbbox(renderer)
+    return _Extents(
+        left=max(0.0, box.x0 - tight.x0) / dpi,
+        right=max(0.0, tight.x1 - box.x1) / dpi,
+        top=max(0.0, tight.y1 - box.y1) / dpi,
+        bottom=max(0.0, box.y0 - tight.y0) / dpi,
+    )
+
+
+def arrange(
+    fig: Figure,
+    axes: Sequence[Axes],
+    *,
+    width: float,
+    panel_height: float,
+    title: str,
+    below: Sequence[Legend | Text],
+) -> None:
+    """Lay out a column of axes with a title above and legends and notes below.
+
+    Sizes are measured (tick labels, legends, wrapped notes), and the
+    figure's height is set so that every panel is ``panel_height`` inches
+    tall and nothing overlaps.
+    """
+    pad, gap, margin = 0.15, 0.12, 0.2
+    heading = fig.text(
+        0,
+        0,
+        textwrap.fill(title, int((width - 0.4) * 72 / (12 * 0.55))),
+        fontsize=12,
+        fontweight="bold",
+        ha="left",
+        va="top",
+    )
+    dpi = fig.dpi
+    renderer = fig.canvas.get_renderer()
+    fig.subplots_adjust(left=0.3, right=0.7, top=0.8, bottom=0.3)
+    extents = [_extents(ax, renderer, dpi) for ax in axes]
+    left = max(e.left for e in extents) + margin
+    right = max(e.right for e in extents) + margin
+    between = gap + max(
+        (upper.bottom + lower.top for upper, lower in itertools.pairwise(extents)),
+        default=0.0,
+    )
+    top = pad + heading.get_window_extent(renderer).height / dpi + gap + extents[0].top
+    heights = [item.get_window_extent(renderer).height / dpi for item in below]
+    bottom = extents[-1].bottom + sum(heights) + gap * (len(below) + 1) + pad
+    height = top + len(axes) * panel_height + (len(axes) - 1) * between + bottom
+    fig.set_size_inches(width, height)
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        top=1 - top / height,
+        bottom=bottom / height,
+        hspace=between / panel_height,
+    )
+    x = margin / width
+    heading.set_position((x, 1 - pad / height))
+    y = bottom - extents[-1].bottom - gap
+    for item, item_height in zip(below, heights, strict=True):
+        if isinstance(item, Legend):
+            item.set_bbox_to_anchor((x, y / height), transform=fig.transFigure)
+        else:
+            item.set_position((x, y / height))
+        y -= item_height + gap

@@ -1,0 +1,248 @@
+"""The look shared by the figures: colours, line styles, markers, axes and number formats.
+
+Nothing here makes a figure: these are the pieces the figure modules draw
+with, so a report looks the same in every figure (a stated figure is a
+point, a range a thick bar, a bound an arrow, a floor or cap a black arrow
+with a double bar, an excluded report hollow and grey).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.markers import MarkerStyle
+from matplotlib.path import Path
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+QUANTITY_LABELS = {
+    "killed": "Killed",
+    "wounded": "Wounded",
+    "casualties": "Casualties\n(killed + wounded)",
+    "captured": "Captured",
+    "missing": "Missing",
+}
+"""Axis labels of the quantities."""
+
+WINDOWED_SCOPES = ("period", "incident")
+"""Scopes of reports that count a window, not a running total."""
+POINT_QUALIFIERS = ("exact", "approx")
+"""Figures drawn as a point (with the interval their rounding allows); other intervals are bars."""
+BOUND_SHAPES = {
+    "at_least": "lower",
+    "more_than": "lower",
+    "at_most": "upper",
+    "fewer_than": "upper",
+}
+"""The arrow (a key of ``ARROWS``) an excluded bound is drawn with, by its qualifier."""
+
+FONT = 9.0
+SMALL_FONT = 8.0
+MEDIAN_COLOUR = "#1d3557"
+INNER_COLOUR = "#9db4d0"
+OUTER_COLOUR = "#dde6f0"
+CONSTRAINT_COLOUR = "black"
+EXCLUDED_COLOUR = "0.55"
+PREDICTED_COLOUR = "#c9ced6"
+PREDICTED_MEDIAN_COLOUR = "#4a5566"
+CLAIM_COLOUR = "#1d3557"
+SURPRISE_COLOUR = "#c0392b"
+NOTE_COLOUR = "0.3"
+KEY_COLOUR = "0.25"
+
+ARROW_SIZE = 26.0
+"""Marker size of arrows drawn from a bound: the arrow is half as long, in points."""
+LEGEND_ARROW_SIZE = 12.0
+"""Legend arrows are centred on the handle, and as long as their marker size."""
+
+POINT = {"ls": "none", "marker": "o", "ms": 6.5, "mec": "white", "mew": 0.6}
+"""A stated figure."""
+ROUNDING = {"lw": 1.1, "marker": "_", "ms": 5, "mew": 1.1}
+"""The thin bar of what a stated figure's rounding allows."""
+RANGE = {"lw": 3.2, "solid_capstyle": "butt", "marker": "_", "ms": 9, "mew": 1.8}
+"""A range ("between 1,000 and 2,000", "approaching 1,000")."""
+HOLLOW = {"ls": "none", "marker": "o", "ms": 9.0, "mfc": "none", "mec": EXCLUDED_COLOUR, "mew": 1.3}
+"""An excluded report."""
+SIDEWAYS = {"marker": "|"}
+"""Bars across a horizontal interval (the report checks) instead of along a vertical one."""
+
+
+# -- markers ---------------------------------------------------------------------------
+
+
+def _arrow_path(*, down: bool = False, base: float = 0.28, double: bool = False) -> Path:
+    """Make an arrow marker from its base at (0, 0) to its tip at (0, 1), or (0, -1) pointing down.
+
+    A custom marker is scaled so that its farthest vertex is half the marker
+    size away: the tip, so the arrow is half as long as the marker size.
+    """
+    head_length, head_width = 0.34, 0.2
+    neck = 1 - head_length
+    verts = [(-base, 0.0), (base, 0.0), (0.0, 0.0), (0.0, neck)]
+    codes = [Path.MOVETO, Path.LINETO] * 2
+    if double:
+        verts += [(-base, -0.12), (base, -0.12)]
+        codes += [Path.MOVETO, Path.LINETO]
+    verts += [(-head_width, neck), (head_width, neck), (0.0, 1.0), (-head_width, neck)]
+    codes += [Path.MOVETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY]
+    vertices = np.array(verts)
+    if down:
+        vertices[:, 1] *= -1
+    return Path(vertices, codes)
+
+
+def sideways(path: Path) -> Path:
+    """Turn an up (down) arrow to point right (left)."""
+    return Path(np.column_stack([path.vertices[:, 1], -path.vertices[:, 0]]), path.codes)
+
+
+def centred(path: Path) -> Path:
+    """Shift a marker so its middle, not its base, sits on the point (for legends)."""
+    vertices = path.vertices
+    middle = (vertices.max(axis=0) + vertices.min(axis=0)) / 2
+    return Path(vertices - middle, path.codes)
+
+
+ARROWS = {
+    "lower": _arrow_path(),
+    "upper": _arrow_path(down=True),
+    "floor": _arrow_path(base=0.42, double=True),
+    "cap": _arrow_path(down=True, base=0.42, double=True),
+}
+"""Bounds: arrows from the bound; floors and caps have a wide double bar."""
+
+RANGE_CAPS = [(-0.4, -1), (0.4, -1), (-0.4, 1), (0.4, 1)]
+BARS = {
+    "rounding": Path(
+        [(0, -1), (0, 1), (-0.3, -1), (0.3, -1), (-0.3, 1), (0.3, 1)],
+        [Path.MOVETO, Path.LINETO] * 3,
+    ),
+    "range": Path(
+        [(-0.13, -1), (0.13, -1), (0.13, 1), (-0.13, 1), (-0.13, -1), *RANGE_CAPS],
+        [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY]
+        + [Path.MOVETO, Path.LINETO] * 2,
+    ),
+}
+"""Vertical bars as legend markers: the interval a rounded figure allows, and a range."""
+
+
+def marker_handle(path: Path, colour: Any, *, size: float = LEGEND_ARROW_SIZE) -> Line2D:
+    """Make a legend handle showing one custom marker."""
+    return Line2D([], [], ls="none", marker=MarkerStyle(path), ms=size, color=colour, mew=1.2)
+
+
+# -- marks -----------------------------------------------------------------------------
+
+
+def arrow(
+    ax: Axes,
+    x: Any,
+    y: float,
+    path: Path,
+    colour: Any,
+    *,
+    gid: str,
+    hollow: bool = False,
+    zorder: float = 4,
+    size: float = ARROW_SIZE,
+) -> None:
+    """Draw an arrow marker (one of ``ARROWS``, maybe turned) with its base at (x, y)."""
+    ax.plot(
+        [x],
+        [y],
+        ls="none",
+        marker=MarkerStyle(path),
+        ms=size,
+        mfc="none" if hollow else colour,
+        mec=colour,
+        mew=1.3,
+        zorder=3 if hollow else zorder,
+        gid=gid,
+    )
+
+
+def draw_fan(ax: Axes, band_in: pd.DataFrame, band_out: pd.DataFrame, log_scale: bool) -> None:
+    """Draw a median line over an inner and an outer band (columns date, lower, median, upper).
+
+    The median drawn is the outer band's. On a log scale, values that are
+    not positive are left out.
+    """
+    dates = band_out["date"].to_numpy()
+
+    def values(frame: pd.DataFrame, column: str) -> np.ndarray:
+        v = frame[column].to_numpy(float)
+        return np.where(v > 0, v, np.nan) if log_scale else v
+
+    for band, colour in ((band_out, OUTER_COLOUR), (band_in, INNER_COLOUR)):
+        lower, upper = values(band, "lower"), values(band, "upper")
+        ax.fill_between(dates, lower, upper, color=colour, lw=0, zorder=1)
+    ax.plot(dates, values(band_out, "median"), color=MEDIAN_COLOUR, lw=1.8, zorder=2)
+
+
+# -- words and numbers -----------------------------------------------------------------
+
+
+def pct(prob: float) -> str:
+    """Write a probability as a percentage: 0.9 -> "90%"."""
+    return f"{prob * 100:g}%"
+
+
+def counted(n: int, noun: str) -> str:
+    """Write a number of things: "1 report", "3 reports"."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def be(n: int) -> str:
+    """Return the verb for a number of things: "is" or "are"."""
+    return "is" if n == 1 else "are"
+
+
+def count(value: float) -> str:
+    """Format a count rounded to three significant figures, with thousands separators."""
+    if not np.isfinite(value):
+        return "–"
+    if value < 1:
+        return f"{value:.2g}"
+    digits = max(0, math.floor(math.log10(value)) - 2)
+    return f"{round(value, -digits):,.0f}"
+
+
+def count_tick(value: float) -> str:
+    """Format a tick of a count axis: whole numbers with thousands separators."""
+    return f"{value:,.0f}" if value >= 1 else f"{value:g}"
+
+
+# -- axes ------------------------------------------------------------------------------
+
+
+def format_count_axis(ax: Axes, log_scale: bool) -> None:
+    """Format the y axis as counts, linear or logarithmic, with a light grid."""
+    if log_scale:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(base=10, numticks=8))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: count_tick(v)))
+    ax.grid(axis="y", color="0.9", lw=0.6)
+    ax.set_axisbelow(True)
+    style_axes(ax)
+
+
+def format_date_axis(ax: Axes) -> None:
+    """Put concise date ticks on the x axis."""
+    locator = mdates.AutoDateLocator(minticks=5, maxticks=12)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def style_axes(ax: Axes) -> None:
+    """Drop the top and right spines and soften the others and the ticks."""
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_color("0.4")
+    ax.tick_params(colors="0.25", labelsize=FONT)

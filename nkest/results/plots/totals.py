@@ -1,0 +1,360 @@
+"""The fan chart: estimated cumulative totals over time, with the reports drawn on them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.legend import Legend
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.text import Text
+
+from nkest.results.plots._layout import (
+    arrange,
+    check_probs,
+    default_title,
+    fitted_legend,
+    new_figure,
+    note,
+)
+from nkest.results.plots._style import (
+    ARROWS,
+    BARS,
+    BOUND_SHAPES,
+    CONSTRAINT_COLOUR,
+    EXCLUDED_COLOUR,
+    FONT,
+    HOLLOW,
+    INNER_COLOUR,
+    KEY_COLOUR,
+    MEDIAN_COLOUR,
+    OUTER_COLOUR,
+    POINT,
+    POINT_QUALIFIERS,
+    QUANTITY_LABELS,
+    RANGE,
+    ROUNDING,
+    SMALL_FONT,
+    WINDOWED_SCOPES,
+    arrow,
+    be,
+    centred,
+    count,
+    counted,
+    draw_fan,
+    format_count_axis,
+    format_date_axis,
+    marker_handle,
+    pct,
+)
+
+if TYPE_CHECKING:
+    from nkest.fit.estimate import Estimate
+
+__all__ = ["plot_totals"]
+
+
+def plot_totals(
+    estimate: Estimate,
+    *,
+    quantities: Sequence[str] = ("killed", "wounded", "casualties"),
+    prob_inner: float = 0.5,
+    prob_outer: float = 0.9,
+    show_reports: bool = True,
+    show_excluded: bool = True,
+    log_scale: bool = False,
+    title: str | None = None,
+) -> Figure:
+    """Draw the estimated cumulative totals over time, with the reports on them.
+
+    One panel per quantity: the posterior median and two equal-tailed
+    credible bands, and every cumulative report of that quantity at its
+    ``as_of`` date, coloured by source, drawn as it was worded: a stated
+    figure as a point (with the interval its rounding allows as a thin bar),
+    a range as a thick bar, a lower bound as an arrow up from the bound and
+    an upper bound as an arrow down. Floors and caps (hard bounds, not
+    corrected for bias) are black; caps on troops deployed bound all losses
+    and are drawn on the casualties panel. Excluded reports with a figure are
+    drawn hollow and grey. Reports counting a window (period or incident)
+    are not running totals and are left off; a footnote says how many.
+
+    The reports are drawn as their sources stated them, before the model's
+    correction for each source's bias, so a source the model finds to
+    over-report sits above the band.
+
+    Parameters
+    ----------
+    estimate : Estimate
+        The result of ``nkest.fit``.
+    quantities : sequence of str
+        The panels, top to bottom; any of ``estimate.quantities``.
+    prob_inner, prob_outer : float
+        Probabilities of the inner and outer credible bands
+        (``prob_inner < prob_outer``).
+    show_reports : bool
+        Draw the reports used in the fit.
+    show_excluded : bool
+        Draw the excluded reports that have a cumulative figure (hollow).
+    log_scale : bool
+        Use a logarithmic y axis.
+    title : str, optional
+        The figure's title; default: "Estimated <subject> killed, wounded ...".
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One axes per quantity, top to bottom. Each drawn report's main
+        artist has the ``gid`` ``"report:<report_id>"`` (excluded ones
+        ``"excluded:<report_id>"``); the footnote's is ``"footnote"``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown quantity or probabilities that are not
+        ``0 < prob_inner < prob_outer < 1``.
+    """
+    quantities = _check_quantities(estimate, quantities)
+    prob_inner, prob_outer = check_probs(prob_inner, prob_outer)
+    inner = estimate.summary(dates="all", quantities=quantities, prob=prob_inner)
+    outer = estimate.summary(dates="all", quantities=quantities, prob=prob_outer)
+    start, end = estimate.grid.dates[0], estimate.grid.dates[-1]
+
+    used = estimate.used
+    targets = {q: _panel_targets(q) for q in quantities}
+    drawn = used[
+        (used["scope"] == "cumulative")
+        & used["target"].isin([t for ts in targets.values() for t in ts])
+    ]
+    windowed = used[used["scope"].isin(WINDOWED_SCOPES) & used["target"].isin(quantities)]
+    excluded = estimate.excluded
+    excluded = excluded[excluded["quantity"].isin(quantities)]
+    drawable = (
+        (excluded["scope"] == "cumulative")
+        & excluded["value"].notna()
+        & (excluded["as_of"] >= start)
+        & (excluded["as_of"] <= end)
+    )
+    undrawable = int((~drawable).sum())
+    excluded = excluded[drawable]
+    observations = drawn[drawn["role"] == "observation"]
+    colours = _source_colours(_sources_in_group_order(observations))
+
+    width, panel_height = 11.0, 2.7
+    fig = new_figure(width, len(quantities) * panel_height + 4)
+    axes = list(fig.subplots(len(quantities), 1, sharex=True, squeeze=False)[:, 0])
+    kinds: set[str] = set()
+    for ax, quantity in zip(axes, quantities, strict=True):
+        band_out = outer[outer["quantity"] == quantity]
+        draw_fan(ax, inner[inner["quantity"] == quantity], band_out, log_scale)
+        if show_excluded:
+            for row in excluded[excluded["quantity"] == quantity].itertuples():
+                _draw_excluded(ax, row)
+                kinds.add("excluded")
+        if show_reports:
+            rows = drawn[drawn["target"].isin(targets[quantity])].sort_values("as_of")
+            kinds.update(_draw_report(ax, row, colours) for row in rows.itertuples())
+        format_count_axis(ax, log_scale)
+        ax.set_ylabel(QUANTITY_LABELS.get(quantity, quantity.capitalize()), fontsize=FONT)
+        _label_last(ax, band_out, prob_outer)
+        _set_count_limits(ax, band_out, log_scale)
+    format_date_axis(axes[-1])
+    axes[-1].set_xlim(start, end + (end - start) * 0.015)
+
+    below: list[Legend | Text] = []
+    if show_reports and len(observations):
+        below.append(_source_legend(fig, colours, width))
+    below.append(_key_legend(fig, kinds, prob_inner, prob_outer, width))
+    caption = (
+        f"Line: posterior median. Bands: {pct(prob_inner)} and {pct(prob_outer)} "
+        f"equal-tailed credible intervals. Identification: {estimate.identification}. "
+        "Reports are drawn as their sources stated them, before the correction for each "
+        "source's bias."
+    )
+    below.append(note(fig, caption, width))
+    notes = []
+    if show_reports and len(windowed):
+        notes.append(
+            f"{counted(len(windowed), 'report')} counting a window (period or incident) "
+            f"rather than a running total {be(len(windowed))} not drawn; "
+            "see plot_report_checks."
+        )
+    if show_excluded and undrawable:
+        notes.append(
+            f"{counted(undrawable, 'excluded report')} of these quantities without a "
+            f"cumulative figure in the estimate's time range {be(undrawable)} not drawn."
+        )
+    if notes:
+        below.append(note(fig, " ".join(notes), width, gid="footnote"))
+    heading = title if title is not None else default_title(estimate, quantities)
+    arrange(fig, axes, width=width, panel_height=panel_height, title=heading, below=below)
+    return fig
+
+
+def _check_quantities(estimate: Estimate, quantities: Sequence[str]) -> list[str]:
+    """Return the quantities as a list, if they are all among the estimate's."""
+    names = [quantities] if isinstance(quantities, str) else list(quantities)
+    unknown = [q for q in names if q not in estimate.quantities]
+    if unknown or not names:
+        raise ValueError(
+            f"quantities must be among {', '.join(estimate.quantities)}; got {names!r}"
+        )
+    return names
+
+
+def _panel_targets(quantity: str) -> tuple[str, ...]:
+    """Return the targets drawn on a quantity's panel (caps on all losses go on casualties)."""
+    return (quantity, "all_losses") if quantity == "casualties" else (quantity,)
+
+
+def _label_last(ax: Axes, band: pd.DataFrame, prob: float) -> None:
+    """Write the last date's median and interval in the panel's top left corner."""
+    last = band.iloc[-1]
+    date = last["date"]
+    ax.text(
+        0.01,
+        0.96,
+        f"{date.day} {date:%b %Y}: median {count(last['median'])} "
+        f"({pct(prob)} interval {count(last['lower'])}–{count(last['upper'])})",
+        transform=ax.transAxes,
+        ha="left",
+        va="top",
+        fontsize=SMALL_FONT,
+        color=MEDIAN_COLOUR,
+        bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.8},
+        zorder=6,
+    )
+
+
+def _set_count_limits(ax: Axes, band: pd.DataFrame, log_scale: bool) -> None:
+    """Leave room above the data for arrows; start at 0 (linear) or below the band (log)."""
+    ax.margins(y=0.12)
+    ax.autoscale_view()
+    if not log_scale:
+        ax.set_ylim(bottom=0)
+        return
+    positive = band["lower"].to_numpy(float)
+    positive = positive[positive > 0]
+    low = float(positive.min()) / 1.5 if positive.size else 1.0
+    ax.set_ylim(bottom=max(0.5, min(ax.get_ylim()[0], low)))
+
+
+def _draw_report(ax: Axes, row: Any, colours: dict[str, Any]) -> str:
+    """Draw one used cumulative report as it was worded; return which kind of claim it is."""
+    x, gid = row.as_of, f"report:{row.report_id}"
+    if row.role == "floor":
+        arrow(ax, x, row.lower, ARROWS["floor"], CONSTRAINT_COLOUR, gid=gid, zorder=5)
+        return "floor"
+    if row.role == "cap":
+        arrow(ax, x, row.upper, ARROWS["cap"], CONSTRAINT_COLOUR, gid=gid, zorder=5)
+        return "deployed" if row.target == "all_losses" else "cap"
+    colour = colours[row.source]
+    if row.kind in ("lower", "upper"):
+        bound = row.lower if row.kind == "lower" else row.upper
+        arrow(ax, x, bound, ARROWS[row.kind], colour, gid=gid)
+        return row.kind
+    if row.qualifier in POINT_QUALIFIERS:
+        ax.plot([x, x], [row.lower, row.upper], color=colour, zorder=3, gid="rounding", **ROUNDING)
+        ax.plot([x], [row.value], color=colour, zorder=4, gid=gid, **POINT)
+        return "point"
+    ax.plot([x, x], [row.lower, row.upper], color=colour, zorder=4, gid=gid, **RANGE)
+    return "range"
+
+
+def _draw_excluded(ax: Axes, row: Any) -> None:
+    """Draw an excluded report hollow, in grey, shaped by its wording."""
+    gid = f"excluded:{row.report_id}"
+    shape = BOUND_SHAPES.get(row.qualifier)
+    if shape is None:
+        ax.plot([row.as_of], [float(row.value)], zorder=3, gid=gid, **HOLLOW)
+    else:
+        path = ARROWS[shape]
+        arrow(ax, row.as_of, float(row.value), path, EXCLUDED_COLOUR, gid=gid, hollow=True)
+
+
+# -- source colours and legends --------------------------------------------------------
+
+
+def _source_colours(sources: Sequence[str]) -> dict[str, Any]:
+    """Give each source one colour from a qualitative palette.
+
+    The nine strong colours of tab20 come first (grey left out: it means
+    "excluded" here), then their light partners, then Set3.
+    """
+    tab20 = colormaps["tab20"].colors
+    palette = [tab20[i] for i in range(0, 20, 2) if i != 14]
+    palette += [tab20[i] for i in range(1, 20, 2) if i != 15]
+    palette += list(colormaps["Set3"].colors)
+    return {s: palette[i % len(palette)] for i, s in enumerate(dict.fromkeys(sources))}
+
+
+def _sources_in_group_order(rows: pd.DataFrame) -> list[str]:
+    pairs = rows[["source_group", "source"]].drop_duplicates()
+    return list(pairs.sort_values(["source_group", "source"])["source"])
+
+
+def _source_legend(fig: Figure, colours: dict[str, Any], width: float) -> Legend:
+    handles = [Line2D([], [], color=c, **POINT) for c in colours.values()]
+    return fitted_legend(fig, handles, list(colours), width, title="Sources (colour)")
+
+
+def _key_legend(
+    fig: Figure, kinds: set[str], prob_inner: float, prob_outer: float, width: float
+) -> Legend:
+    """Make the legend of what the lines, bands and symbols mean (only the symbols drawn)."""
+    handles: list[Any] = [
+        Line2D([], [], color=MEDIAN_COLOUR, lw=1.8),
+        Patch(fc=INNER_COLOUR),
+        Patch(fc=OUTER_COLOUR),
+    ]
+    labels = [
+        "posterior median",
+        f"{pct(prob_inner)} credible interval",
+        f"{pct(prob_outer)} credible interval",
+    ]
+    entries = {
+        "point": (
+            (
+                marker_handle(BARS["rounding"], KEY_COLOUR, size=14),
+                Line2D([], [], color=KEY_COLOUR, **POINT),
+            ),
+            "figure as stated (thin bar: what its rounding allows)",
+        ),
+        "range": (
+            marker_handle(BARS["range"], KEY_COLOUR, size=14),
+            "range, or 'approaching' a figure",
+        ),
+        "lower": (
+            marker_handle(centred(ARROWS["lower"]), KEY_COLOUR),
+            "lower bound: 'at least', 'more than'",
+        ),
+        "upper": (
+            marker_handle(centred(ARROWS["upper"]), KEY_COLOUR),
+            "upper bound: 'at most', 'fewer than'",
+        ),
+        "floor": (
+            marker_handle(centred(ARROWS["floor"]), CONSTRAINT_COLOUR),
+            "floor: the true count is at least this (a hard bound)",
+        ),
+        "cap": (
+            marker_handle(centred(ARROWS["cap"]), CONSTRAINT_COLOUR),
+            "cap: the true count is at most this (a hard bound)",
+        ),
+        "deployed": (
+            marker_handle(centred(ARROWS["cap"]), CONSTRAINT_COLOUR),
+            "cap: troops deployed (casualties + captured + missing are at most this)",
+        ),
+        "excluded": (
+            Line2D([], [], **{**HOLLOW, "ms": 8.0}),
+            "excluded from the fit (hollow, grey)",
+        ),
+    }
+    for kind, (handle, label) in entries.items():
+        if kind in kinds:
+            handles.append(handle)
+            labels.append(label)
+    return fitted_legend(fig, handles, labels, width, title="How to read", labelspacing=1.25)
