@@ -13,7 +13,7 @@ import pandas as pd
 import xarray as xr
 
 from nkest.model.design import Design
-from nkest.model.likelihood import NUMPY_OPS, pointwise_logp, report_latent
+from nkest.model.likelihood import NUMPY_OPS, pointwise_logp, report_latent, tail_probability
 from nkest.model.options import FitOptions
 from nkest.reports import Reports
 from nkest.results import summaries
@@ -309,18 +309,8 @@ class Estimate:
         rows = self._design.rows
         lower = rows["lower"].to_numpy(float)
         upper = rows["upper"].to_numpy(float)
-        below_upper = (figure <= upper).mean(axis=0)
-        above_lower = (figure >= lower).mean(axis=0)
         kind = rows["kind"].to_numpy()
-        tail = np.where(
-            kind == "lower",
-            above_lower,
-            np.where(
-                kind == "upper",
-                below_upper,
-                np.minimum(1.0, 2 * np.minimum(below_upper, above_lower)),
-            ),
-        )
+        tail = tail_probability(figure, None, lower, upper, kind)
         log_lik = self.posterior["log_likelihood"]["reports"].to_numpy()
         log_lik = log_lik.reshape(-1, log_lik.shape[-1])
         latent = np.exp(centre - np.log(self._bias_of_rows(posterior)))

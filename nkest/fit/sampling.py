@@ -209,14 +209,7 @@ def _sample_pymc(compiled, design, options, draws, tune, chains, seed, progressb
 
 def _with_design_coords(tree: xr.DataTree, design: Design) -> xr.DataTree:
     """Label the dims with this design's dates and names (a reused model has the old ones)."""
-    grid = design.grid
-    coords = {
-        "date": grid.dates,
-        "interval": grid.dates[1:],
-        "quantity": list(design.internal),
-        "source": list(design.sources),
-        "source_group": list(design.groups),
-    }
+    coords = design.coords
     posterior = tree["posterior"].to_dataset()
     posterior = posterior.assign_coords({k: v for k, v in coords.items() if k in posterior.dims})
     return xr.DataTree.from_dict(

@@ -47,14 +47,7 @@ def build_model(design: Design, options: FitOptions) -> pm.Model:
     """
     grid = design.grid
     priors = options.priors
-    coords = {
-        "date": grid.dates,
-        "interval": grid.dates[1:],
-        "quantity": list(design.internal),
-        "source": list(design.sources),
-        "source_group": list(design.groups),
-    }
-    with pm.Model(coords=coords) as model:
+    with pm.Model(coords=design.coords) as model:
         data = {name: pm.Data(name, value) for name, value in design.arrays.items()}
         median_days, timescale_sd = priors.timescale_days
         floor = timescale_floor(grid.step, grid.size)

@@ -71,6 +71,17 @@ class Design:
     arrays: dict[str, np.ndarray] = field(repr=False)
 
     @property
+    def coords(self) -> dict[str, object]:
+        """The model's coordinates: grid dates, steps, quantities, sources and groups."""
+        return {
+            "date": self.grid.dates,
+            "interval": self.grid.dates[1:],
+            "quantity": list(self.internal),
+            "source": list(self.sources),
+            "source_group": list(self.groups),
+        }
+
+    @property
     def structure(self) -> tuple:
         """What fixes the shape of the model: equal structures share one compiled model."""
         return (

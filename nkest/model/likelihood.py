@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NUMPY_OPS", "OPEN_BOUND", "claim_logp", "report_latent"]
+__all__ = ["NUMPY_OPS", "OPEN_BOUND", "claim_logp", "report_latent", "tail_probability"]
 
 OPEN_BOUND = 100.0
 """Log-scale stand-in for a missing bound: e**100 is beyond any count, and divided by
@@ -111,3 +111,36 @@ def claim_logp(log_centre: Any, scale: Any, arrays: dict[str, Any], ops: Any) ->
 def pointwise_logp(log_centre: np.ndarray, scale: np.ndarray, arrays: dict[str, Any]) -> np.ndarray:
     """Return the log-probability of every claim, in report order (NumPy)."""
     return claim_logp(log_centre, scale, arrays, NUMPY_OPS)
+
+
+def tail_probability(
+    figures: np.ndarray,
+    weights: np.ndarray | None,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    kind: np.ndarray,
+) -> np.ndarray:
+    """Return how far in a tail of predicted figures each claim lies (small: surprising).
+
+    For a two-sided claim, twice the smaller of P(figure <= upper) and
+    P(figure >= lower); for a lower or an upper bound, its one tail.
+
+    Parameters
+    ----------
+    figures : array (samples, reports)
+        Predicted figures of each report's source.
+    weights : array (samples, reports), optional
+        Sample weights summing to one per report (importance weights for
+        leave-one-out); default uniform.
+    lower, upper : array (reports,)
+        The claims' bounds (0 and inf when open).
+    kind : array (reports,)
+        ``"interval"``, ``"lower"`` or ``"upper"``.
+    """
+    if weights is None:
+        weights = np.full(figures.shape, 1.0 / figures.shape[0])
+    below_upper = (weights * (figures <= upper)).sum(axis=0)
+    above_lower = (weights * (figures >= lower)).sum(axis=0)
+    two_sided = 2 * np.minimum(below_upper, above_lower)
+    tail = np.where(kind == "lower", above_lower, np.where(kind == "upper", below_upper, two_sided))
+    return np.clip(tail, 0.0, 1.0)  # weights sum to one only up to rounding

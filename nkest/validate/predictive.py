@@ -21,6 +21,7 @@ from scipy import stats
 
 from nkest.fit import Estimate
 from nkest.model.design import make_design
+from nkest.model.likelihood import tail_probability
 from nkest.reports import Reports
 from nkest.results.summaries import DEFAULT_PROB
 from nkest.validate.parallel import FitTask, run_fits
@@ -35,21 +36,6 @@ __all__ = [
 
 PARETO_K_RELIABLE = 0.7
 """Above this Pareto k, a report's PSIS-LOO value is unreliable (Vehtari et al. 2024)."""
-
-
-def _tail_probabilities(
-    figures: np.ndarray, weights: np.ndarray, lower: np.ndarray, upper: np.ndarray, kind: np.ndarray
-) -> np.ndarray:
-    """Weighted predictive tail probability of each claim (small: surprising).
-
-    ``figures`` and ``weights`` are (samples, reports); weights sum to one
-    per report.
-    """
-    below_upper = (weights * (figures <= upper)).sum(axis=0)
-    above_lower = (weights * (figures >= lower)).sum(axis=0)
-    two_sided = 2 * np.minimum(below_upper, above_lower)
-    tail = np.where(kind == "lower", above_lower, np.where(kind == "upper", below_upper, two_sided))
-    return np.clip(tail, 0.0, 1.0)  # weights sum to one only up to rounding
 
 
 def loo_checks(estimate: Estimate, random_seed: int = 0) -> pd.DataFrame:
@@ -87,7 +73,7 @@ def loo_checks(estimate: Estimate, random_seed: int = 0) -> pd.DataFrame:
     lower = rows["lower"].to_numpy(float)
     upper = rows["upper"].to_numpy(float)
     kind = rows["kind"].to_numpy()
-    tail = _tail_probabilities(figures, weights, lower, upper, kind)
+    tail = tail_probability(figures, weights, lower, upper, kind)
     midpoint = np.where(kind == "interval", np.sqrt(np.maximum(lower, 1e-9) * upper), np.nan)
     pit = np.where(kind == "interval", (weights * (figures <= midpoint)).sum(axis=0), np.nan)
     return pd.DataFrame(
@@ -206,11 +192,10 @@ def _future_checks(
     rng = np.random.default_rng(random_seed)
     figures = np.exp(centre + scale * rng.logistic(size=centre.shape))
     figures = figures.reshape(-1, figures.shape[-1])
-    weights = np.full(figures.shape, 1.0 / figures.shape[0])
     rows = design.rows
-    tail = _tail_probabilities(
+    tail = tail_probability(
         figures,
-        weights,
+        None,
         rows["lower"].to_numpy(float),
         rows["upper"].to_numpy(float),
         rows["kind"].to_numpy(),
