@@ -348,6 +348,23 @@ or cite dates the reports cover.
 """
 
 
+def _commit() -> str:
+    """Return the git commit of the source tree, if it is one."""
+    import subprocess
+
+    try:
+        result = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=Path(__file__).parent,
+        )
+    except OSError:
+        return ""
+    return result.stdout.strip() if result.returncode == 0 else ""
+
+
 def publish(root: str | Path = "docs", settings: Settings | None = None) -> Path:
     """Run every study and write ``<root>/validation.md``; return its path."""
     settings = settings or Settings()
@@ -367,10 +384,13 @@ def publish(root: str | Path = "docs", settings: Settings | None = None) -> Path
     page.run("source conflicts", lambda: _dprk_conflicts(page, settings, estimate))
     page.run("sensitivity", lambda: _sensitivity(page, settings, estimate))
     timing = ", ".join(f"{name} {seconds / 60:.0f} min" for name, seconds in page.timings)
+    from nkest import __version__
+
+    version = f"nkest {__version__}" + (f", commit {_commit()}" if _commit() else "")
     header = f"""# Validation
 
 Evidence that nkest's intervals mean what they say, and that no single source or assumption
-quietly decides the DPRK estimate. Generated on {dt.date.today().isoformat()} by
+quietly decides the DPRK estimate. Generated on {dt.date.today().isoformat()} ({version}) by
 `python -m nkest.validate.publish{" --quick" if settings.quick else ""}` ({timing}).
 """
     if settings.quick:
