@@ -145,6 +145,43 @@ def test_reads(text: str, expected: Figure) -> None:
     assert parse_figure(text) == expected
 
 
+# Every phrasing listed in section 4 of the Foundation issue, word for word.
+ISSUE_PHRASES = [
+    ("about 600", approx(600)),
+    ("around 2,000", approx(2000)),
+    ("some 3,000", approx(3000)),
+    ("roughly 2,700", approx(2700)),
+    ("4,100", exact(4100)),
+    ("at least 100", Figure(100, None, "at_least")),
+    ("no fewer than 300", Figure(300, None, "at_least")),
+    ("more than 6,000", Figure(6000, None, "more_than")),
+    ("over 5,000", Figure(5000, None, "more_than")),
+    ("exceeded 3,000", Figure(3000, None, "more_than")),
+    ("approaching 1,000", Figure(1000, None, "approaching")),
+    ("nearly 8,000", Figure(8000, None, "approaching")),
+    ("up to 25,000", Figure(25000, None, "at_most")),
+    ("as many as 8,000", Figure(8000, None, "at_most")),
+    ("fewer than 50", Figure(50, None, "fewer_than")),
+    ("10,000-12,000", span(10000, 12000)),
+    ("10,000 to 12,000", span(10000, 12000)),
+    ("between 11,000 and 12,000", span(11000, 12000)),
+    ("11 to 12,000", span(11000, 12000)),
+    ("27-hundred", exact(2700)),
+    ("15-thousand", exact(15000)),
+    # vague words: the intervals documented in docs/reading-figures.md
+    ("dozens", span(24, 99)),
+    ("several dozen", span(36, 99)),
+    ("several hundred", span(300, 999)),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), ISSUE_PHRASES, ids=[t for t, _ in ISSUE_PHRASES])
+def test_reads_every_phrase_of_the_issue(text: str, expected: Figure) -> None:
+    assert parse_figure(text) == expected
+    if expected.qualifier == "range" and not text[0].isdigit() and "between" not in text:
+        assert VAGUE_INTERVALS[text] == (expected.value, expected.value_high)
+
+
 REFUSED = [
     ("", "empty"),
     ("   ", "empty"),

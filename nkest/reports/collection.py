@@ -49,7 +49,11 @@ def load_reports(
     ------
     ReportError
         Listing every problem in the table at once, each with its line (or
-        row) and report_id, column, bad value and what was expected.
+        row) and report_id, column, bad value and what was expected; also for
+        a path that cannot be read.
+    TypeError
+        If ``data`` is neither a path, a DataFrame nor a ``Reports`` (a
+        programming error, not a problem with the reports).
 
     Examples
     --------

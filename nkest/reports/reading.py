@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import decimal
 import io
 import math
 import numbers
 import os
 from collections.abc import Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,9 @@ class RawRow:
     where: str
     """``"line 12"`` or ``"row 3"``."""
     cells: dict[str, str]
+    refused: dict[str, str] = field(default_factory=dict)
+    """Cells that cannot be text at all (a list in a DataFrame cell), by column: what was
+    expected instead. Validation reports these, and nothing else, for those columns."""
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,16 @@ def _read_csv_file(path: Path) -> RawTable:
     except IsADirectoryError:
         raise ReportError(
             [Problem("file", None, None, "a CSV file, not a directory")], origin
+        ) from None
+    except OSError as error:  # permission denied, a file name too long, ...
+        reason = error.strerror or type(error).__name__
+        raise ReportError(
+            [Problem("file", None, None, f"a readable CSV file, but it cannot be read ({reason})")],
+            origin,
+        ) from None
+    except ValueError as error:  # a path with a NUL character in it
+        raise ReportError(
+            [Problem("file", None, None, f"a valid file path ({error})")], origin
         ) from None
     return _read_csv_bytes(raw, origin)
 
@@ -172,7 +186,9 @@ def _parse_csv_text(text: str, origin: str) -> RawTable:
 
 
 def _check_header(header: list[str], where: str) -> tuple[list[str], list[Problem]]:
-    columns = [str(name).strip().lower() for name in header]
+    # A stray byte order mark (a second one, or one left by concatenating files) is no part
+    # of a name.
+    columns = [str(name).replace("\ufeff", "").strip().lower() for name in header]
     problems: list[Problem] = []
     seen: set[str] = set()
     for name in columns:
@@ -226,9 +242,20 @@ def _read_frame(frame: pd.DataFrame) -> RawTable:
     rows = []
     records = zip(frame.index, frame.itertuples(index=False), strict=True)
     for position, (label, values) in enumerate(records):
-        cells = {name: _cell_text(value) for name, value in zip(columns, values, strict=True)}
-        rows.append(RawRow(_frame_location(label, position), cells))
+        cells, refused = {}, {}
+        for name, value in zip(columns, values, strict=True):
+            if isinstance(value, _NOT_A_CELL):
+                kind = type(value).__name__
+                refused[name] = f"a single text, number or date, not a {kind} object"
+                cells[name] = repr(value)
+            else:
+                cells[name] = _cell_text(value)
+        rows.append(RawRow(_frame_location(label, position), cells, refused))
     return RawTable(tuple(columns), tuple(rows), origin)
+
+
+_NOT_A_CELL = (list, tuple, dict, set, frozenset, bytes, bytearray, np.ndarray, pd.Series)
+"""Objects a DataFrame cell may hold that no CSV cell could: refused, not printed as text."""
 
 
 def _frame_location(label: Hashable, position: int) -> str:
@@ -245,6 +272,10 @@ def _cell_text(value: object) -> str:
         return value
     if isinstance(value, bool | np.bool_):
         return str(value)
+    if isinstance(value, decimal.Decimal):
+        if value.is_finite() and value == value.to_integral_value():
+            return str(int(value))  # Decimal("600.00") is 600, as the float 600.0 is
+        return "" if value.is_nan() else str(value)
     if isinstance(value, numbers.Integral):
         return str(int(value))
     if isinstance(value, numbers.Real):

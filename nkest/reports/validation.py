@@ -102,9 +102,13 @@ class _RowChecker:
         return self.row.cells.get(name, "").strip()
 
     def problem(self, column: str | None, value: str | None, expected: str) -> None:
+        if column in self.row.refused:
+            return  # the cell is refused as a whole; one problem for it is enough
         self.problems.append(Problem(self.where, column, value, expected))
 
     def check(self) -> dict[str, object]:
+        for name, expected in self.row.refused.items():
+            self.problems.append(Problem(self.where, name, self.row.cells[name], expected))
         excluded = self.cell("exclude")
         record: dict[str, object] = {
             "report_id": self.cell("report_id") or None,
@@ -248,6 +252,12 @@ class _RowChecker:
 
     def check_range(self, record: dict[str, object]) -> None:
         qualifier, value, high = record["qualifier"], record["value"], record["value_high"]
+        if qualifier in ("fewer_than", "approaching") and value == 0:
+            self.problem(
+                "value",
+                self.row.cells.get("value", ""),
+                f"a number above 0 with qualifier {qualifier}: no count is below 0",
+            )
         if qualifier == "range":
             if high is None and not self.cell("value_high") and value is not None:
                 self.problem("value_high", "", "the upper end of the range (qualifier is range)")
