@@ -16,13 +16,17 @@ from nkest.model.likelihood import pointwise_logp
 from nkest.model.options import make_options
 
 
-def arrays_for(lower, upper, kinds):
+def arrays_for(lower, upper, kinds, outlier_share=0.0, outlier_scale=1.0):
     kinds = np.array(kinds)
     lower = np.where(kinds == "upper", 0.0, lower)
     upper = np.where(kinds == "lower", np.inf, upper)
+    share = np.full(len(kinds), outlier_share)
     return {
         "log_lower": log_bounds(lower, upper=False),
         "log_upper": log_bounds(upper, upper=True),
+        "log_main_share": np.log1p(-share),
+        "log_outlier_share": np.log(share) if outlier_share > 0 else np.full(len(kinds), -1000.0),
+        "outlier_scale": np.full(len(kinds), outlier_scale),
     }
 
 
@@ -42,6 +46,56 @@ def test_claim_logp_matches_the_logistic_cdf():
         ]
     )
     np.testing.assert_allclose(got, expected, rtol=1e-9)
+
+
+def test_claim_logp_mixes_ordinary_and_garbled_noise():
+    lower, upper = np.array([550.0, 99.5]), np.array([650.0, 1.0])
+    arrays = arrays_for(lower, upper, ["interval", "lower"], outlier_share=0.05, outlier_scale=1.5)
+    centre, scale = np.log([700.0, 80.0]), np.array([0.2, 0.3])
+    got = pointwise_logp(centre, scale, arrays)
+    main = stats.logistic(loc=centre, scale=scale).cdf
+    wide = stats.logistic(loc=centre, scale=1.5).cdf
+    expected = np.log(
+        [
+            0.95 * (main(np.log(650))[0] - main(np.log(550))[0])
+            + 0.05 * (wide(np.log(650))[0] - wide(np.log(550))[0]),
+            0.95 * (1 - main(np.log(99.5))[1]) + 0.05 * (1 - wide(np.log(99.5))[1]),
+        ]
+    )
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+
+
+def test_a_figure_far_from_the_latent_is_explained_as_garbled():
+    """A far-off figure pulls with the garbled part's bounded force, not its source's."""
+    figures = np.log([3000.0, 30000.0, 300000.0])
+
+    def slope(outlier_share):
+        arrays = arrays_for(np.ones(3), np.ones(3), ["interval"] * 3, outlier_share=outlier_share)
+        arrays["log_lower"], arrays["log_upper"] = figures - 1e-3, figures + 1e-3
+        step, at = 1e-4, np.full(3, np.log(1000.0))
+        up = pointwise_logp(at + step, np.full(3, 0.1), arrays)
+        down = pointwise_logp(at - step, np.full(3, 0.1), arrays)
+        return (up - down) / (2 * step)
+
+    ordinary, mixed = slope(0.0), slope(0.05)
+    np.testing.assert_allclose(ordinary, 1 / 0.1, rtol=1e-3)  # the logistic's own tail
+    assert (mixed > 0).all()
+    assert (mixed <= 1 / 1.0 + 1e-6).all()  # at most 1 / outlier_scale
+    assert (mixed < 0.1 * ordinary).all()
+
+
+def test_draws_of_the_noise_follow_the_mixture():
+    from nkest.model.likelihood import draw_log_noise
+
+    arrays = arrays_for(np.zeros(1), np.ones(1), ["interval"], outlier_share=0.2, outlier_scale=2.0)
+    draws = draw_log_noise(
+        np.full(20000, 0.1), {k: v[0] for k, v in arrays.items()}, np.random.default_rng(0)
+    )
+
+    def cdf(x):
+        return 0.8 * stats.logistic(scale=0.1).cdf(x) + 0.2 * stats.logistic(scale=2.0).cdf(x)
+
+    assert stats.kstest(draws, cdf).pvalue > 0.01
 
 
 def test_claim_logp_is_finite_far_in_the_tails():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,20 @@ def test_each_qualifier_becomes_its_interval(row, kind, lower, upper):
 
 @pytest.mark.parametrize(
     ("value", "half"),
-    [(600, 50), (4700, 50), (4100, 50), (2000, 500), (100, 25), (47, 0.5), (0, 0.5)],
+    [
+        (600, 50),
+        (4700, 50),
+        (4100, 50),
+        (2000, 500),
+        (100, 25),
+        (47, 0.5),
+        (0, 0.5),
+        (1500, 250),  # rounded to the nearest 500
+        (350, 25),  # to the nearest 50
+        (25000, 2500),
+        (5, 0.5),  # a single digit 5 is not a half unit
+        (45, 2.5),  # to the nearest 5
+    ],
 )
 def test_rounding_half_width_reads_the_trailing_zeros(value, half):
     assert rounding_half_width(value, 0.25) == half
@@ -77,9 +91,67 @@ def test_incident_is_a_lower_bound_on_the_increase_over_its_window():
     incident = design.rows.iloc[1]
     assert (incident["kind"], incident["lower"], incident["upper"]) == ("lower", 49.5, np.inf)
     assert design.arrays["windowed"][1] == 1.0
-    # the window reads the total at the end of the day before it starts
+    # A lower bound on a window bounds every window around it: it reads the whole grid
+    # steps its window touches, from the grid date at or before the end of the day before
+    # it starts to the grid date at or after its end (not its share of a step).
+    start = design.grid.position([pd.Timestamp("2024-12-14")])[0]
+    end = design.grid.position([pd.Timestamp("2024-12-17")])[0]
+    read_start = design.arrays["start_left"][1] + design.arrays["start_weight"][1]
+    read_end = design.arrays["end_left"][1] + design.arrays["end_weight"][1]
+    assert read_start == np.floor(start) < start
+    assert read_end == np.ceil(end) > end
+
+
+def test_a_two_sided_window_shorter_than_a_step_warns_and_is_read_as_its_share():
+    rows = [
+        {"value": "300", "qualifier": "approx"},
+        {
+            "value": "50",
+            "qualifier": "exact",
+            "scope": "period",
+            "period_start": "2024-12-15",
+            "period_end": "2024-12-17",
+            "as_of": "2024-12-17",
+        },
+    ]
+    with pytest.warns(UserWarning, match=r"r1 count a window shorter than the grid step"):
+        design = design_of(rows)
     start = design.grid.position([pd.Timestamp("2024-12-14")])[0]
     assert design.arrays["start_left"][1] + design.arrays["start_weight"][1] == pytest.approx(start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        design_of(rows, freq="D")
+
+
+def test_captured_with_only_lower_bounds_is_excluded_with_its_reason():
+    design = design_of(
+        [
+            {"value": "300", "qualifier": "approx"},
+            {"value": "3", "qualifier": "at_least", "quantity": "captured"},
+        ]
+    )
+    assert "captured" not in design.quantities
+    assert "only lower bounds of captured" in design.excluded.loc[0, "reason"]
+    bounded = design_of(
+        [
+            {"value": "300", "qualifier": "approx"},
+            {"value": "3", "qualifier": "at_least", "quantity": "captured"},
+            {"value": "2", "qualifier": "exact", "quantity": "captured", "as_of": "2025-01-05"},
+        ]
+    )
+    assert "captured" in bounded.quantities
+    assert bounded.excluded.empty
+
+
+def test_the_default_end_is_the_last_date_a_used_report_reads():
+    design = design_of(
+        [
+            {"value": "300", "qualifier": "approx", "as_of": "2025-01-03"},
+            {"value": "12000", "quantity": "deployed", "published": "2025-02-20"},
+        ]
+    )
+    assert design.grid.end == dt.date(2025, 1, 3)
+    assert "troops deployed are not estimated" in design.excluded.loc[0, "reason"]
 
 
 def test_floor_and_cap_have_no_bias_and_deployed_caps_all_losses():

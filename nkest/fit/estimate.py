@@ -13,7 +13,13 @@ import pandas as pd
 import xarray as xr
 
 from nkest.model.design import Design
-from nkest.model.likelihood import NUMPY_OPS, pointwise_logp, report_latent, tail_probability
+from nkest.model.likelihood import (
+    NUMPY_OPS,
+    draw_log_noise,
+    pointwise_logp,
+    report_latent,
+    tail_probability,
+)
 from nkest.model.options import FitOptions
 from nkest.reports import Reports
 from nkest.results import summaries
@@ -235,7 +241,7 @@ class Estimate:
         """
         from nkest import __version__
         from nkest.errors import ConvergenceError
-        from nkest.results.cite import cite_sentence
+        from nkest.results.cite import cite_sentence, counted, sentence_caveats
 
         diagnostics = self.diagnostics()
         if not diagnostics["passed"] and not allow_failed_diagnostics:
@@ -255,13 +261,14 @@ class Estimate:
             lower=row["lower"],
             upper=row["upper"],
             prob=prob,
+            caveats=sentence_caveats(quantity, self.used, passed=diagnostics["passed"]),
         )
         used = self.used
         observed = used[used["role"] == "observation"]
         note = (
             f"Source: nkest {__version__} estimate from {len(used)} of {len(self.reports)} "
-            f"reported figures ({observed['source'].nunique()} sources; reports fingerprint "
-            f"{self.reports.fingerprint()}), assuming {self.identification}; "
+            f"reported figures ({counted(observed['source'].nunique(), 'source')}; "
+            f"reports fingerprint {self.reports.fingerprint()}), assuming {self.identification}; "
             f"{diagnostics['chains']} chains x {diagnostics['draws']:,} draws, "
             f"{diagnostics['divergences']} divergences, max R-hat {diagnostics['max_rhat']:.3f}, "
             f"min ESS {diagnostics['min_ess_bulk']:,.0f}."
@@ -353,7 +360,7 @@ class Estimate:
         posterior = self.posterior["posterior"].to_dataset()
         centre, scale = report_centres(posterior, self._design, self.options.constraint_scale)
         rng = np.random.default_rng(random_seed)
-        figure = np.exp(centre + scale * rng.logistic(size=centre.shape))
+        figure = np.exp(centre + draw_log_noise(scale, self._design.arrays, rng))
         return xr.DataArray(
             figure,
             dims=("chain", "draw", "report"),

@@ -20,7 +20,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
-from nkest.model.build import build_model
+from nkest.model.build import build_model, model_data
 from nkest.model.design import Design
 from nkest.model.options import FitOptions
 
@@ -158,12 +158,13 @@ def _sample_nutpie(
     # The initial point (PyMC's support points) reads the PyMC model's own data, which
     # nutpie's with_data does not update: without this, a reused model would start from
     # the previous fit's prior centres and give other draws than a fresh compile.
+    data = model_data(design.arrays)
     with compiled.model:
-        pm.set_data(design.arrays)
-    # nutpie keeps only the data the compiled graph reads (an unused centre is dropped).
+        pm.set_data(data)
+    # nutpie keeps only the data the compiled graph reads.
     known = {var.name for var in compiled.nutpie_model.shared_var_keys}
     with_data = compiled.nutpie_model.with_data(
-        **{name: value for name, value in design.arrays.items() if name in known}
+        **{name: value for name, value in data.items() if name in known}
     )
     tree = nutpie.sample(
         with_data,
@@ -186,7 +187,7 @@ def _sample_nutpie(
 def _sample_pymc(compiled, design, options, draws, tune, chains, seed, progressbar, cores, seconds):
     start = time.perf_counter()
     with compiled.model:
-        pm.set_data(design.arrays)
+        pm.set_data(model_data(design.arrays))
         tree = pm.sample(
             draws=draws,
             tune=tune,

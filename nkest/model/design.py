@@ -130,17 +130,21 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
         (frame["qualifier"] == "fewer_than") & (frame["value"] == 0),
         "fewer than 0 is impossible",
     )
+    _exclude(
+        frame,
+        (frame["constraint"] == "cap") & frame["qualifier"].isin(["at_least", "more_than"]),
+        "a cap worded as a lower bound ('at least', 'more than') gives no upper limit",
+    )
 
     origin = _origin(reports, options)
     step = parse_freq(options.freq)
     usable = frame["reason"] == ""
     if not usable.any():
         raise ValueError("no usable reports: every report is excluded (see Reports.excluded)")
-    kept = frame["exclude"] == ""
-    end = (
-        dt.date.fromisoformat(options.end) if options.end else frame.loc[kept, "as_of"].max().date()
-    )
     latest = frame[["as_of", "period_end"]].max(axis=1)
+    # The default end is the last date a usable report speaks of: ending on the date of
+    # a report the model then drops would extrapolate past the evidence for nothing.
+    end = dt.date.fromisoformat(options.end) if options.end else latest[usable].max().date()
     _exclude(
         frame,
         latest > pd.Timestamp(end),
@@ -162,10 +166,20 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
         frame["kind"].isna() & (frame["reason"] == ""),
         "the claim carries no information (a lower bound of zero)",
     )
+    for quantity in OPTIONAL_QUANTITIES:
+        rows = frame["quantity"] == quantity
+        bounded = rows & (frame["reason"] == "") & np.isfinite(frame["upper"].astype(float))
+        if (rows & (frame["reason"] == "")).any() and not bounded.any():
+            _exclude(
+                frame,
+                rows,
+                f"only lower bounds of {quantity} are reported: with no figure that bounds "
+                f"it from above, its total would be set by the prior alone (and would "
+                f"take room under the caps on all losses)",
+            )
     used = frame[frame["reason"] == ""].copy()
     if used.empty:
         raise ValueError("no usable reports remain")
-
     quantities = CORE_QUANTITIES + tuple(
         q for q in OPTIONAL_QUANTITIES if (used["quantity"] == q).any()
     )
@@ -187,6 +201,15 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
     window_start = used["period_start"] - pd.Timedelta(days=1)
     start_dates = window_start.where(windowed, used["as_of"])
     start_left, start_weight = grid.interpolation(start_dates)
+    # Within a grid step the model's rate is constant, so a window shorter than a step
+    # would be read as its share of the step: "at least 500 killed in one battle" on a
+    # weekly grid would say "at least 3,500 killed that week". Incidents are reported
+    # because they are bursts; a lower bound on a window is also a lower bound on any
+    # window around it, so lower bounds read the whole grid steps their window touches.
+    widen = windowed & (used["kind"] == "lower").to_numpy()
+    start_weight = np.where(widen, 0.0, start_weight)  # back to the grid date at or before
+    end_weight = np.where(widen & (end_weight > 0), 1.0, end_weight)  # on to the one after
+    _warn_short_windows(used, windowed & ~widen, grid)
     source_index = {name: i for i, name in enumerate(sources)}
     constrained = (used["constraint"] != "").to_numpy()
     src = np.array(
@@ -206,6 +229,7 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
         "source_index": src,
         "log_lower": log_bounds(used["lower"].to_numpy(float), upper=False),
         "log_upper": log_bounds(used["upper"].to_numpy(float), upper=True),
+        **_noise_mixture(constrained, options),
         "log_rate_centre": np.array(
             [_log_rate_centre(observed, grid, q, ratio) for q in processes]
         ),
@@ -263,6 +287,39 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
     )
 
 
+def _warn_short_windows(used: pd.DataFrame, two_sided: np.ndarray, grid: TimeGrid) -> None:
+    """Warn when a two-sided window claim is shorter than a grid step."""
+    days = (used["period_end"] - used["period_start"]).dt.days.to_numpy() + 1
+    short = two_sided & (days < grid.step)
+    if short.any():
+        import warnings
+
+        ids = ", ".join(used.loc[short, "report_id"].head(5))
+        warnings.warn(
+            f"report(s) {ids} count a window shorter than the grid step ({grid.step} days); "
+            "the model spreads each step's losses evenly over its days, so such a count is "
+            "read as its share of the step. Fit with freq='D' to read it exactly.",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
+def _noise_mixture(constrained: np.ndarray, options: FitOptions) -> dict[str, np.ndarray]:
+    """Per report, the log-weights of ordinary and garbled noise, and the garbled scale.
+
+    Floors and caps are never garbled: they are constraints, not figures.
+    """
+    share = np.where(constrained, 0.0, options.outlier_share)
+    with np.errstate(divide="ignore"):
+        log_share = np.log(share)
+    return {
+        "log_main_share": np.log1p(-share),
+        # a finite stand-in for log(0): -inf would turn gradients into NaN
+        "log_outlier_share": np.maximum(log_share, _OUTSIDE_SPAN),
+        "outlier_scale": np.full(len(share), options.outlier_scale),
+    }
+
+
 def _exclude(frame: pd.DataFrame, mask: pd.Series, reason: str) -> None:
     hit = mask.fillna(False).astype(bool) & (frame["reason"] == "")
     frame.loc[hit, "reason"] = reason
@@ -289,14 +346,20 @@ def rounding_half_width(value: int, max_relative: float) -> float:
     """Half-width of the interval a rounded figure stands for.
 
     The unit is read from the trailing zeros (600 -> 100, 4,700 -> 100,
-    2,000 -> 1,000), so "about 600" stands for 550..650. Round numbers with
-    few significant digits ("about 10,000") would give very wide intervals;
-    the half-width is capped at ``max_relative`` of the value.
+    2,000 -> 1,000), so "about 600" stands for 550..650. A last non-zero digit
+    of 5 is rounding to a half unit (1,500 -> 500, 350 -> 50, 25,000 ->
+    5,000): people round to the nearest 500 as often as to the nearest 100.
+    Round numbers with few significant digits ("about 10,000") would give
+    very wide intervals; the half-width is capped at ``max_relative`` of the
+    value.
     """
     if value <= 0:
         return 0.5
     text = str(int(value))
-    unit = 10 ** (len(text) - len(text.rstrip("0")))
+    digits = text.rstrip("0")
+    unit = 10 ** (len(text) - len(digits))
+    if digits[-1] == "5" and len(digits) > 1:
+        unit *= 5
     return max(0.5, min(unit / 2, max_relative * value))
 
 
@@ -400,9 +463,14 @@ def _log_rate_centre(observed: pd.DataFrame, grid: TimeGrid, quantity: str, rati
 
 
 def _log_initial_centre(observed: pd.DataFrame, ratio: float) -> float:
-    """Centre of the prior on the log initial killed total when the origin is unknown."""
+    """Centre of the prior on the log initial killed total when the origin is unknown.
+
+    The earliest cumulative figures (up to three), which speak of the time
+    nearest the grid's start: later ones include what happened since.
+    """
     cumulative = observed[(observed["scope"] == "cumulative") & (observed["value"] > 0)]
-    killed = _equivalent(cumulative, "killed", ratio)
+    earliest = cumulative.sort_values("as_of", kind="stable").head(3)
+    killed = _equivalent(earliest, "killed", ratio)
     return float(np.log(np.median(killed))) if len(killed) else 0.0
 
 

@@ -5,13 +5,17 @@ NumPy after sampling (per-report log-likelihood, predictions). Each function
 takes ``ops``, a namespace with ``log``, ``expm1``, ``softplus``, ``take`` and
 ``exp``, so the model and the post-hoc checks cannot drift apart.
 
-A source's figure for a report is ``latent * exp(bias + noise)``, the noise
-logistic with the source's scale: on the log scale, heavier-tailed than the
-normal, so one wild report pulls the estimate with a bounded force. A claim
-is an interval for that figure; its log-probability is log(F(b) - F(a)),
-with ``a``, ``b`` the standardised log-bounds and F the logistic CDF. A lower
-bound alone (``b`` far above) or an upper bound alone (``a`` far below) is the
-same formula with the missing bound at ``OPEN_BOUND``.
+A source's figure for a report is ``latent * exp(bias + noise)``. The noise
+is, with probability ``1 - outlier_share``, logistic with the source's scale
+(on the log scale, heavier-tailed than the normal), and otherwise logistic
+with the wide ``outlier_scale``: a garbled figure (casualties passed on as
+killed, a mixed unit, a typo). A figure far from the rest is then explained
+as garbled rather than dragging the estimate: its pull fades the further
+out it is. Floors and caps have no outlier part. A claim is an interval for
+the figure; its log-probability is log(F(b) - F(a)), with ``a``, ``b`` the
+standardised log-bounds and F the logistic CDF, mixed over the two parts. A
+lower bound alone (``b`` far above) or an upper bound alone (``a`` far below)
+is the same formula with the missing bound at ``OPEN_BOUND``.
 """
 
 from __future__ import annotations
@@ -21,7 +25,14 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NUMPY_OPS", "OPEN_BOUND", "claim_logp", "report_latent", "tail_probability"]
+__all__ = [
+    "NUMPY_OPS",
+    "OPEN_BOUND",
+    "claim_logp",
+    "draw_log_noise",
+    "report_latent",
+    "tail_probability",
+]
 
 OPEN_BOUND = 100.0
 """Log-scale stand-in for a missing bound: e**100 is beyond any count, and divided by
@@ -33,7 +44,12 @@ def _np_softplus(x: np.ndarray) -> np.ndarray:
 
 
 NUMPY_OPS = SimpleNamespace(
-    log=np.log, exp=np.exp, expm1=np.expm1, softplus=_np_softplus, take=np.take
+    log=np.log,
+    exp=np.exp,
+    expm1=np.expm1,
+    softplus=_np_softplus,
+    take=np.take,
+    logaddexp=np.logaddexp,
 )
 """The NumPy side of the ``ops`` namespace."""
 
@@ -43,7 +59,12 @@ def tensor_ops() -> SimpleNamespace:
     import pytensor.tensor as pt
 
     return SimpleNamespace(
-        log=pt.log, exp=pt.exp, expm1=pt.expm1, softplus=pt.softplus, take=pt.take
+        log=pt.log,
+        exp=pt.exp,
+        expm1=pt.expm1,
+        softplus=pt.softplus,
+        take=pt.take,
+        logaddexp=pt.logaddexp,
     )
 
 
@@ -97,15 +118,46 @@ def claim_logp(log_centre: Any, scale: Any, arrays: dict[str, Any], ops: Any) ->
     scale : array (..., reports)
         The logistic scale of each report's noise.
     arrays : dict
-        ``log_lower`` and ``log_upper`` of each claim.
+        ``log_lower`` and ``log_upper`` of each claim; ``log_main_share`` and
+        ``log_outlier_share`` (the log-weights of the two parts of the noise)
+        and ``outlier_scale``.
 
     Returns
     -------
     array (..., reports)
     """
+    main = _interval_logp(log_centre, scale, arrays, ops)
+    garbled = _interval_logp(log_centre, arrays["outlier_scale"], arrays, ops)
+    return ops.logaddexp(arrays["log_main_share"] + main, arrays["log_outlier_share"] + garbled)
+
+
+def _interval_logp(log_centre: Any, scale: Any, arrays: dict[str, Any], ops: Any) -> Any:
+    """log(F(b) - F(a)) for the logistic CDF F, stable for every a < b."""
     a = (arrays["log_lower"] - log_centre) / scale
     b = (arrays["log_upper"] - log_centre) / scale
     return b + ops.log(-ops.expm1(a - b)) - ops.softplus(a) - ops.softplus(b)
+
+
+def draw_log_noise(
+    scale: np.ndarray, arrays: dict[str, Any], rng: np.random.Generator
+) -> np.ndarray:
+    """Draw each report's log-noise from the model's noise distribution (NumPy).
+
+    Parameters
+    ----------
+    scale : array (..., reports)
+        The logistic scale of each report's ordinary noise.
+    arrays : dict
+        The design arrays (``log_outlier_share``, ``outlier_scale``).
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    array (..., reports)
+    """
+    garbled = rng.random(np.shape(scale)) < np.exp(arrays["log_outlier_share"])
+    width = np.where(garbled, arrays["outlier_scale"], scale)
+    return width * rng.logistic(size=np.shape(scale))
 
 
 def pointwise_logp(log_centre: np.ndarray, scale: np.ndarray, arrays: dict[str, Any]) -> np.ndarray:

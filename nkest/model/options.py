@@ -170,12 +170,20 @@ class Priors:
     """Half-normal scale of the monthly random-walk sd of the log wounded:killed ratio."""
     group_bias_sd: float = 0.5
     """Half-normal scale of the spread of group log-bias factors (factor 1.6 at one sd)."""
+    group_bias_common_sd: float = 1.0
+    """Sd of the common log-bias level of the groups that the identification does not
+    anchor (``"reference"`` and ``"group_priors"`` only): free to within a factor of 7
+    either way at two sd, so that the anchor alone sets the level."""
     source_bias_sd: float = 0.3
     """Half-normal scale of the spread of source log-bias factors within a group."""
     noise: tuple[float, float] = (0.1, 0.5)
     """Typical logistic scale of a source's report-to-report noise (sd about 18%)."""
-    noise_spread: float = 0.5
-    """Half-normal scale of how much noise differs between sources (log scale)."""
+    noise_spread: float = 0.25
+    """Half-normal scale of how much noise differs between sources (log scale): a
+    source's noise is typically within a factor 1.3 of the others', up to 1.6 (two sd).
+    Most sources give one or two figures, which cannot tell their noise from their bias;
+    a wider spread lets a lone conflicting figure hide in a noise of its own (and
+    doubles the sampler's work: docs/performance.md)."""
     initial_level_sd: float = 2.5
     """Sd of the log initial killed total when the origin (the date totals were zero) is
     unknown; initial wounded follow through the wounded:killed ratio, captured and
@@ -233,6 +241,14 @@ class FitOptions:
     """Widest half-width of a rounded ("about") figure, relative to the figure."""
     approaching_band: float = 0.2
     """"Approaching v" means between (1 - band) * v and v."""
+    outlier_share: float = 0.05
+    """Prior probability that a reported figure is garbled (casualties passed on as
+    killed, a mixed unit, a typo): such figures are read with the wide
+    ``outlier_scale`` noise instead of their source's, so a wild figure cannot drag
+    the estimate. 0 turns the outlier part off."""
+    outlier_scale: float = 1.0
+    """Logistic scale (log) of a garbled figure's noise: within a factor of 3 of the
+    truth half the time, of 20 nine times in ten."""
     constraint_scale: float = 0.02
     """Softness of floors and caps on the log scale (a 2% margin)."""
     sampler: str = "auto"
@@ -284,6 +300,10 @@ def make_options(**options: Any) -> FitOptions:
         raise ValueError("approx_max_relative must be between 0 and 1")
     if not 0 < opts.approaching_band < 1:
         raise ValueError("approaching_band must be between 0 and 1")
+    if not 0 <= opts.outlier_share < 0.5:
+        raise ValueError("outlier_share must be at least 0 and below 0.5")
+    if not 0 < opts.outlier_scale <= 5:
+        raise ValueError("outlier_scale must be above 0 and at most 5")
     if not 0 < opts.constraint_scale < 1:
         raise ValueError("constraint_scale must be between 0 and 1")
     if opts.cores is not None and (not isinstance(opts.cores, int) or opts.cores < 1):

@@ -21,7 +21,7 @@ from scipy import stats
 
 from nkest.fit import Estimate
 from nkest.model.design import make_design
-from nkest.model.likelihood import tail_probability
+from nkest.model.likelihood import draw_log_noise, tail_probability
 from nkest.reports import Reports
 from nkest.results.summaries import DEFAULT_PROB
 from nkest.validate.parallel import FitTask, run_fits
@@ -190,7 +190,7 @@ def _future_checks(
         estimate.options.constraint_scale,
     )
     rng = np.random.default_rng(random_seed)
-    figures = np.exp(centre + scale * rng.logistic(size=centre.shape))
+    figures = np.exp(centre + draw_log_noise(scale, design.arrays, rng))
     figures = figures.reshape(-1, figures.shape[-1])
     rows = design.rows
     tail = tail_probability(

@@ -30,7 +30,7 @@ from scipy import stats
 
 from nkest.model.build import build_model
 from nkest.model.design import Design, log_bounds, make_design
-from nkest.model.likelihood import NUMPY_OPS, report_latent
+from nkest.model.likelihood import NUMPY_OPS, draw_log_noise, report_latent
 from nkest.model.options import FitOptions, make_options
 from nkest.validate.parallel import default_executor
 from nkest.validate.simulate import simulate_conflict
@@ -93,7 +93,7 @@ def _simulate_claims(
 ) -> dict[str, np.ndarray]:
     """Exact figures drawn from the model's observation process, as design arrays."""
     src = design.arrays["source_index"]
-    log_figure = np.log(latent) + log_bias[src] + noise[src] * rng.logistic(size=latent.shape)
+    log_figure = np.log(latent) + log_bias[src] + draw_log_noise(noise[src], design.arrays, rng)
     value = np.round(np.exp(np.minimum(log_figure, 40.0)))
     return {
         "log_lower": log_bounds(value - 0.5, upper=False),
