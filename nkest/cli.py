@@ -1,17 +1,25 @@
 """The ``nkest`` command line: check reports, fit them, write a report.
 
-Exit status: 0 on success, 2 for bad input (with a clear message and no
-traceback), 1 when a fit fails its sampler diagnostics (its report is still
-written, with a warning).
+Exit status: 0 on success; 1 when a fit fails its sampler diagnostics (its
+report is still written, with a warning); 2 for bad input (a problem with
+the reports, an option or ``--out``, with a clear message and no traceback);
+3 for an unexpected error inside nkest (a bug: a short message, and the
+traceback with ``--debug``).
+
+Every argument is checked, and ``--out`` created and tried, before any
+sampling starts.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import tempfile
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -19,48 +27,142 @@ from nkest.datasets import list_datasets, load_dataset
 from nkest.errors import IncompatibleFileError, ReportError
 from nkest.reports import Reports, load_reports
 
-__all__ = ["main"]
+__all__ = ["EXIT_BAD_INPUT", "EXIT_DIAGNOSTICS", "EXIT_INTERNAL", "EXIT_OK", "main"]
 
-EXIT_OK, EXIT_DIAGNOSTICS, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_OK, EXIT_DIAGNOSTICS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+
+EXIT_STATUS_HELP = """\
+exit status:
+  0  success
+  1  the fit fails its sampler diagnostics (the report is still written, with a warning)
+  2  bad input: a problem with the reports, an option or --out (the message says what)
+  3  an unexpected error inside nkest: a bug, please report it (--debug shows the traceback)
+"""
+
+
+class BadInput(Exception):
+    """An argument the command line refuses, found before any fitting."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return its exit status."""
     parser = _parser()
-    args = parser.parse_args(argv)
     try:
-        return args.run(args)
-    except (ReportError, IncompatibleFileError) as error:
-        print(f"nkest: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except (ValueError, TypeError, FileNotFoundError) as error:
-        print(f"nkest: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or an argument argparse refuses
+        return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return args.run(args)
+        except (BadInput, ReportError, IncompatibleFileError) as error:
+            print(f"nkest: {error}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        except KeyboardInterrupt:
+            print("nkest: interrupted", file=sys.stderr)
+            return 130
+        except Exception as error:
+            if args.debug:
+                raise
+            print(
+                f"nkest: unexpected error inside nkest ({type(error).__name__}: {error}). "
+                "This is a bug, not a problem with your input: please report it with the "
+                "command you ran (add --debug to see the traceback).",
+                file=sys.stderr,
+            )
+            return EXIT_INTERNAL
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    print(f"nkest: warning: {message}", file=sys.stderr)
+
+
+# -- arguments -------------------------------------------------------------------------
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text!r}")
+    return value
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a probability between 0 and 1 (e.g. 0.9 for 90% intervals), got {text!r}"
+        )
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
+    from nkest import __version__
+
+    formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="nkest",
         description="Bayesian estimates of war casualties from conflicting public reports.",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"nkest {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--debug", action="store_true", help="show the traceback of an unexpected error"
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
     check = commands.add_parser(
-        "check", help="validate a table of reports and summarise it (no fitting)"
+        "check",
+        help="validate a table of reports and list what the fit will use (no fitting)",
+        description="Validate a table of reports, summarise it, and list the reports the "
+        "fit will leave out: those the table excludes and those the model cannot use.",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=formatter,
+        parents=[common],
     )
     _add_input(check)
+    check.add_argument("--end", help="last date of the estimate, as for fit (YYYY-MM-DD)")
+    check.add_argument("--origin", help="date at which every total was zero (YYYY-MM-DD)")
     check.set_defaults(run=_check)
 
     fit = commands.add_parser(
         "fit",
         help="fit a CSV of reports; write the report, tables, figures and the saved fit",
+        description="Fit a CSV file of reports and write the report, tables, figures and "
+        "the saved fit to --out.",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=formatter,
+        parents=[common],
     )
     fit.add_argument("reports", help="a CSV file of reports")
     _add_fit_options(fit)
     fit.set_defaults(run=_fit)
 
     report = commands.add_parser(
-        "report", help="like fit, for a bundled dataset (--dataset) or a CSV file"
+        "report",
+        help="like fit, for a bundled dataset (--dataset) or a CSV file",
+        description="Like fit, for a bundled dataset (--dataset) or a CSV file.",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=formatter,
+        parents=[common],
     )
     _add_input(report)
     _add_fit_options(report)
@@ -87,22 +189,106 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         "'reference:NAME[,NAME]' (named sources unbiased)",
     )
     parser.add_argument("--origin", help="date at which every total was zero (YYYY-MM-DD)")
-    parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=1000)
-    parser.add_argument("--chains", type=int, default=4)
-    parser.add_argument("--seed", type=int, default=None, help="random seed for reproducibility")
-    parser.add_argument("--prob", type=float, default=0.9, help="credible interval (default 0.9)")
-    parser.add_argument("--sampler", default="auto", choices=("auto", "nutpie", "pymc"))
+    parser.add_argument(
+        "--subject",
+        help="who the figures count, for the sentences, e.g. 'North Korean soldiers' "
+        "(default: the dataset's metadata; 'people' for a CSV file)",
+    )
+    parser.add_argument(
+        "--title", help="title of the report (default: the dataset's metadata, if any)"
+    )
+    parser.add_argument(
+        "--draws",
+        type=_positive_int,
+        default=1000,
+        help="posterior draws per chain (default 1000)",
+    )
+    parser.add_argument(
+        "--tune",
+        type=_positive_int,
+        default=1000,
+        help="tuning steps per chain, discarded (default 1000)",
+    )
+    parser.add_argument(
+        "--chains",
+        type=_positive_int,
+        default=4,
+        help="independent chains (default 4; R-hat needs at least 2)",
+    )
+    parser.add_argument("--seed", type=_seed, default=None, help="random seed for reproducibility")
+    parser.add_argument(
+        "--prob",
+        type=_probability,
+        default=0.9,
+        help="probability of the credible intervals (default 0.9)",
+    )
+    parser.add_argument(
+        "--sampler",
+        default="auto",
+        choices=("auto", "nutpie", "pymc"),
+        help="sampler (default auto: nutpie when installed)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+# -- shared steps ----------------------------------------------------------------------
 
 
 def _load(args: argparse.Namespace) -> Reports:
     if getattr(args, "dataset", None):
-        return load_dataset(args.dataset)
-    path = Path(args.reports)
-    if not path.exists():
-        raise FileNotFoundError(f"no such file: {path}")
-    return load_reports(path)
+        reports = load_dataset(args.dataset)
+    else:
+        path = Path(args.reports)
+        if not path.exists():
+            raise BadInput(f"no such file: {path}")
+        reports = load_reports(path)
+    metadata = {
+        key: value
+        for key in ("subject", "title")
+        if (value := getattr(args, key, None)) is not None
+    }
+    for key, value in metadata.items():
+        if not value.strip():
+            raise BadInput(f"--{key} must not be empty")
+    return reports.with_metadata(metadata) if metadata else reports
+
+
+def _options(args: argparse.Namespace, **extra: Any):
+    """Check the model's options and return them (nothing is fitted)."""
+    from nkest.model.grid import parse_freq
+    from nkest.model.options import make_options
+
+    try:
+        if "freq" in extra:
+            parse_freq(extra["freq"])
+        return make_options(end=args.end, origin=args.origin, **extra)
+    except (ValueError, TypeError) as error:
+        raise BadInput(str(error)) from None
+
+
+def _design(reports: Reports, options):
+    """Return the model's design of the reports (cheap: no sampling)."""
+    from nkest.model.design import make_design
+
+    try:
+        return make_design(reports, options)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+
+
+def _writable_directory(out: Path) -> None:
+    """Create ``out`` if needed and check that files can be written in it."""
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out {out} is a file, not a directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as error:
+        raise BadInput(f"cannot write to --out {out}: {error.strerror or error}") from None
+
+
+# -- commands --------------------------------------------------------------------------
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -113,36 +299,68 @@ def _check(args: argparse.Namespace) -> int:
         print(reports.summary().to_string())
         print()
         print(reports.sources.to_string(index=False))
+    design = _design(reports, _options(args))
+    excluded = design.excluded
+    by_table = excluded[excluded["excluded_by"] == "reports"]
+    by_model = excluded[excluded["excluded_by"] == "model"]
+    print()
+    print(f"Excluded by the table (its exclude column): {_reports_count(len(by_table))}")
+    for row in by_table.itertuples():
+        print(f"  {row.report_id}: {row.reason}")
+    print()
+    print(f"Excluded by the model, which cannot use them: {_reports_count(len(by_model))}")
+    for reason, rows in by_model.groupby("reason", sort=False):
+        print(f"  {', '.join(rows['report_id'])}: {reason}")
+    print()
+    print(
+        f"The fit will use {len(design.rows)} of {_reports_count(len(reports))}; "
+        f"the estimate ends on {design.grid.dates[-1]:%Y-%m-%d}."
+    )
     return EXIT_OK
+
+
+def _reports_count(n: int) -> str:
+    return "1 report" if n == 1 else f"{n} reports"
 
 
 def _fit(args: argparse.Namespace) -> int:
     from nkest.fit import fit
+    from nkest.results.report import headline_sentences
 
     reports = _load(args)
+    fit_options = {
+        "freq": args.freq,
+        "identification": args.identification,
+        "sampler": args.sampler,
+    }
+    _design(reports, _options(args, **fit_options))
+    out = args.out
+    _writable_directory(out)
+
     start = time.perf_counter()
     estimate = fit(
         reports,
         end=args.end,
-        freq=args.freq,
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
         random_seed=args.seed,
         progressbar=not args.quiet,
-        identification=args.identification,
         origin=args.origin,
-        sampler=args.sampler,
+        **fit_options,
     )
-    out = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    report = estimate.report(out, prob=args.prob)
-    saved = estimate.save(out / "fit.nc")
+    try:
+        report = estimate.report(out, prob=args.prob)
+        saved = estimate.save(out / "fit.nc")
+    except OSError as error:
+        raise BadInput(
+            f"could not write the results to {out}: {error.strerror or error}"
+            + (f" ({error.filename})" if error.filename else "")
+        ) from None
     diagnostics = estimate.diagnostics()
     print(f"{estimate!r}")
-    for quantity in ("killed", "wounded", "casualties"):
-        text = estimate.cite(quantity, prob=args.prob, allow_failed_diagnostics=True)
-        print(text.partition(" Source: ")[0])
+    for sentence, _ in headline_sentences(estimate, prob=args.prob):
+        print(sentence)
     print(f"Wrote {report}, {report.with_suffix('.html')}, {out / 'figures'}, {out / 'tables'}")
     print(f"Saved the fit to {saved} ({time.perf_counter() - start:.0f} s in all).")
     if not diagnostics["passed"]:

@@ -52,7 +52,13 @@ def rendered(fig: Figure) -> np.ndarray:
 
 
 def assert_drawn(fig: Figure) -> None:
-    """The figure renders to a PNG with content: many colours, not a flat image."""
+    """The figure renders with content, and so does each of its axes.
+
+    The whole image must have many colours; each axes must hold data (lines,
+    collections, patches) with finite limits, and the pixels inside its frame
+    must be inked (differ clearly from its background), so that a figure of
+    empty axes with a legend, titles or notes around them fails.
+    """
     image = rendered(fig)
     assert image.ndim == 3
     assert image.shape[0] > 200
@@ -60,6 +66,23 @@ def assert_drawn(fig: Figure) -> None:
     rgb = (image[..., :3] * 255).astype(np.uint8).reshape(-1, 3)
     assert len(np.unique(rgb, axis=0)) > 50
     assert image[..., :3].std() > 0.05
+    assert fig.axes, "the figure has no axes"
+    fig.canvas.draw()
+    pixels = np.asarray(fig.canvas.buffer_rgba())[..., :3].astype(float) / 255
+    height = pixels.shape[0]
+    for index, ax in enumerate(fig.axes):
+        assert ax.has_data(), f"axes {index} holds no data"
+        limits = np.asarray(ax.dataLim.get_points())
+        assert np.isfinite(limits).all(), f"axes {index} has no finite data limits"
+        box = ax.get_window_extent()
+        x0, x1 = int(box.x0) + 3, int(box.x1) - 3
+        y0, y1 = height - int(box.y1) + 3, height - int(box.y0) - 3
+        assert x1 > x0, f"axes {index} has no width"
+        assert y1 > y0, f"axes {index} has no height"
+        inside = pixels[y0:y1, x0:x1]
+        background = np.asarray(to_rgba(ax.get_facecolor())[:3])
+        inked = np.abs(inside - background).max(axis=-1) > 0.2
+        assert inked.mean() > 0.005, f"axes {index} is blank inside ({inked.mean():.4f} inked)"
 
 
 def gid_lines(ax, prefix: str) -> dict[str, Line2D]:
@@ -73,9 +96,11 @@ def gid_lines(ax, prefix: str) -> dict[str, Line2D]:
 
 
 def expected_reports(estimate, quantity: str) -> set[str]:
+    """Every used report of the panel, except upper bounds on a window."""
     used = estimate.used
     targets = (quantity, "all_losses") if quantity == "casualties" else (quantity,)
-    drawn = used[(used["scope"] == "cumulative") & used["target"].isin(targets)]
+    silent = used["scope"].isin(["period", "incident"]) & (used["kind"] == "upper")
+    drawn = used[used["target"].isin(targets) & ~silent]
     return set(drawn["report_id"])
 
 
@@ -92,9 +117,17 @@ def expected_excluded(estimate, quantity: str) -> set[str]:
     return set(drawn["report_id"])
 
 
-def windowed_count(estimate, quantities) -> int:
+def windowed(estimate, quantities) -> pd.DataFrame:
     used = estimate.used
-    return int((used["scope"].isin(["period", "incident"]) & used["target"].isin(quantities)).sum())
+    return used[used["scope"].isin(["period", "incident"]) & used["target"].isin(quantities)]
+
+
+def assert_every_report_accounted_for(fig: Figure, estimate) -> None:
+    """Every used report is drawn on a panel or named in the footnote."""
+    drawn = {r for ax in fig.axes for r in gid_lines(ax, "report:")}
+    note = flat(footnote(fig) or "")
+    missing = [r for r in estimate.used["report_id"] if r not in drawn and r not in note]
+    assert not missing
 
 
 def footnote(fig: Figure) -> str | None:
@@ -122,10 +155,24 @@ def test_totals_small_estimate(small_estimate, close_figures):
         assert len(ax.collections) >= 2
     axes_labels = [ax.get_ylabel() for ax in fig.axes]
     assert axes_labels[0] == "Killed"
-    n = windowed_count(small_estimate, ("killed", "wounded", "casualties"))
-    assert n > 0
-    assert f"{n} reports counting a window" in flat(footnote(fig))
-    assert "plot_report_checks" in flat(footnote(fig))
+    assert_every_report_accounted_for(fig, small_estimate)
+
+
+def test_totals_draw_window_reports_at_the_end_of_their_window(small_estimate, close_figures):
+    fig = plots.plot_totals(small_estimate)
+    close_figures(fig)
+    windows = windowed(small_estimate, ("killed", "wounded", "casualties"))
+    assert len(windows)
+    window_marker = plots.totals.ARROWS["window"]
+    lines = {r: line for ax in fig.axes for r, line in gid_lines(ax, "report:").items()}
+    for row in windows.itertuples():
+        line = lines[row.report_id]
+        assert pd.Timestamp(line.get_xdata()[0]) == row.period_end
+        assert line.get_ydata()[0] == pytest.approx(row.lower)
+        assert np.array_equal(line.get_marker().vertices, window_marker.vertices)
+    # and explained in the key
+    legend_texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert any(t.startswith("count over a window") for t in legend_texts)
 
 
 def test_totals_dprk_draws_every_kind_of_claim(dprk_estimate, close_figures):
@@ -166,14 +213,107 @@ def test_totals_dprk_draws_every_kind_of_claim(dprk_estimate, close_figures):
         & used["target"].isin(quantities)
     )
     sources = set(used.loc[drawn, "source"])
+    windows = windowed(estimate, quantities)
+    assert len(windows)
+    # the sources of window reports are in the legend too
+    assert set(windows.loc[windows["role"] == "observation", "source"]) <= set(legend_texts)
     assert "Activists" not in sources  # only speaks of captured, not drawn
     assert sources <= set(legend_texts)
-    n = windowed_count(estimate, quantities)
-    assert n == 10
-    assert f"{n} reports counting a window" in flat(footnote(fig))
+    assert_every_report_accounted_for(fig, estimate)
+    # the reports of quantities not drawn are named in the footnote
+    others = used.index[~used["target"].isin([*quantities, "all_losses"])]
+    assert len(others)
+    assert all(report_id in flat(footnote(fig)) for report_id in others)
     title = " ".join(t.get_text() for t in fig.texts)
-    assert "North Korean soldiers" in flat(title)
+    assert "North Korean soldiers: estimated cumulative losses" in flat(title)
     assert estimate.identification in flat(title)
+
+
+def test_totals_corner_label_rounds_like_cite(dprk_estimate, close_figures):
+    from nkest.results.cite import round_figure
+
+    fig = plots.plot_totals(dprk_estimate, quantities=["killed"])
+    close_figures(fig)
+    last = dprk_estimate.summary(quantities=["killed"]).iloc[0]
+    labels = [t.get_text() for t in fig.axes[0].texts]
+    expected = (
+        f"median {round_figure(last['median']):,} (90% interval "
+        f"{round_figure(last['lower']):,}–{round_figure(last['upper']):,})"
+    )
+    assert any(expected in label for label in labels), labels
+
+
+def test_date_axis_gives_the_year_on_the_first_tick_and_in_january(dprk_estimate, close_figures):
+    fig = plots.plot_totals(dprk_estimate)
+    close_figures(fig)
+    ax = fig.axes[-1]
+    fig.canvas.draw()
+    low, high = ax.get_xlim()
+    ticks = [
+        (mdates.num2date(loc), label.get_text())
+        for loc, label in zip(ax.get_xticks(), ax.get_xticklabels(), strict=True)
+        if low <= loc <= high
+    ]
+    first_date, first_label = ticks[0]
+    assert str(first_date.year) in first_label
+    januaries = [label for date, label in ticks if date.month == 1 and date.day == 1]
+    assert januaries
+    assert all(label == str(date.year) for (date, label) in ticks if date.month == 1)
+
+
+def test_source_colours_are_the_same_in_the_fan_chart_and_the_forest_plot(
+    dprk_estimate, close_figures
+):
+    totals = plots.plot_totals(dprk_estimate)
+    bias = plots.plot_source_bias(dprk_estimate)
+    close_figures(totals)
+    close_figures(bias)
+    used = dprk_estimate.used.set_index("report_id")
+    in_totals = {}
+    for ax in totals.axes:
+        for report_id, line in gid_lines(ax, "report:").items():
+            if used.loc[report_id, "role"] == "observation":
+                marker = line.get_marker() != "o"
+                colour = line.get_markeredgecolor() if marker else line.get_color()
+                in_totals[used.loc[report_id, "source"]] = to_rgba(colour)
+    in_bias = {
+        source: to_rgba(line.get_color())
+        for source, line in gid_lines(bias.axes[0], "source:").items()
+    }
+    shared = set(in_totals) & set(in_bias)
+    assert len(shared) >= 5
+    assert all(in_totals[s] == in_bias[s] for s in shared)
+    # and different sources have different colours
+    assert len(set(in_bias.values())) == len(in_bias)
+
+
+def test_assert_drawn_fails_on_empty_axes(close_figures):
+    from nkest.results.plots._layout import new_figure
+
+    fig = new_figure(8, 8)
+    close_figures(fig)
+    axes = fig.subplots(3, 1)
+    for ax in axes:
+        ax.set_ylabel("Killed")
+        ax.text(0.5, 0.5, "median 1,000", transform=ax.transAxes)
+    fig.legend([Line2D([], [], color="C0")], ["a source"], loc="lower left")
+    fig.suptitle("A title")
+    with pytest.raises(AssertionError, match="holds no data"):
+        assert_drawn(fig)
+    # one axes with data is not enough: the others are still empty
+    axes[0].plot([0, 1], [0, 1], lw=3)
+    with pytest.raises(AssertionError, match="axes 1"):
+        assert_drawn(fig)
+    # data outside the view draws nothing inside the frame
+    for ax in axes[1:]:
+        ax.plot([5, 6], [5, 6])
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+    with pytest.raises(AssertionError, match="blank inside"):
+        assert_drawn(fig)
+    for ax in axes:
+        ax.fill_between([0, 1], [0, 0], [1, 1], color="C1")
+    assert_drawn(fig)
 
 
 def test_totals_sources_keep_their_colour_across_panels(dprk_estimate, close_figures):
@@ -295,6 +435,16 @@ def test_report_checks_highlights_the_surprising_reports(highlight, dprk_estimat
     }
     assert highlighted == expected
     assert ax.get_xscale() == "log"
+
+
+def test_report_checks_axis_starts_near_a_half(dprk_estimate, close_figures):
+    checks = dprk_estimate.report_checks(0.9)
+    assert checks["predicted_lower"].min() < 0.25  # the model predicts figures below a half
+    fig = plots.plot_report_checks(dprk_estimate)
+    close_figures(fig)
+    low, _ = fig.axes[0].get_xlim()
+    assert 0.25 <= low <= 0.5
+    assert low <= checks["claim_lower"][checks["claim_lower"] > 0].min()
 
 
 def test_report_checks_sorting(dprk_estimate, close_figures):

@@ -125,9 +125,10 @@ class Reports:
         name = self.metadata.get("name")
         label = f" {name!r}" if name else ""
         kept = Reports(self._frame[self._frame["exclude"] == ""]) if used else self
+        sources = self._frame["source"].nunique()
         return (
             f"<Reports{label}: {len(self)} reports ({used} used, {len(self) - used} excluded) "
-            f"from {self._frame['source'].nunique()} sources, "
+            f"from {sources} source{'' if sources == 1 else 's'}, "
             f"used reports as of {kept.first_date:%Y-%m-%d} to {kept.last_date:%Y-%m-%d}>"
         )
 

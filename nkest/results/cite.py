@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 
-__all__ = ["cite_sentence", "round_figure"]
+__all__ = [
+    "UNRELIABLE",
+    "cite_sentence",
+    "counted",
+    "reported_quantities",
+    "round_figure",
+    "sentence_caveats",
+]
 
 _VERBS = {
     "killed": "had been killed",
@@ -16,12 +24,18 @@ _VERBS = {
     "missing": "were missing",
 }
 
+UNRELIABLE = "NOT RELIABLE: the sampler's diagnostics failed"
+"""What the sentence of a fit that fails its sampler diagnostics says, in its parenthesis."""
+
+_PARTS = {"killed": "wounded", "wounded": "killed"}
+
 
 def round_figure(value: float, digits: int = 2) -> int:
     """Round a count to ``digits`` significant figures (whole numbers below 10).
 
     Posterior intervals of casualty counts are wide: a third significant
-    figure would claim a precision the evidence does not have.
+    figure would claim a precision the evidence does not have. Halves are
+    rounded up.
 
     Examples
     --------
@@ -31,9 +45,52 @@ def round_figure(value: float, digits: int = 2) -> int:
     if not math.isfinite(value) or value < 0:
         raise ValueError(f"cannot round {value!r} as a count")
     if value < 10:
-        return round(value)
+        return math.floor(value + 0.5)
     unit = 10 ** (math.floor(math.log10(value)) - digits + 1)
-    return int(round(value / unit) * unit)
+    return int(math.floor(value / unit + 0.5) * unit)
+
+
+def counted(n: int, noun: str) -> str:
+    """Write a number of things: "1 source", "3 sources"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def reported_quantities(used: pd.DataFrame) -> set[str]:
+    """Return the quantities among killed, wounded and casualties that reports speak of.
+
+    A quantity is reported when a used observation (not a floor or cap)
+    states it, or when it follows from two reported ones: casualties are
+    killed plus wounded, so reports of casualties and of killed speak of the
+    wounded too. An unreported quantity rests on the assumed wounded:killed
+    ratio (the model's prior).
+
+    Parameters
+    ----------
+    used : pandas.DataFrame
+        ``Estimate.used`` (columns ``quantity`` and ``role``).
+    """
+    observed = set(used.loc[used["role"] == "observation", "quantity"])
+    reported = observed & {"killed", "wounded", "casualties"}
+    if "casualties" in observed:
+        reported |= {_PARTS[q] for q in ("killed", "wounded") if q in observed}
+    if {"killed", "wounded"} <= observed:
+        reported.add("casualties")
+    return reported
+
+
+def sentence_caveats(quantity: str, used: pd.DataFrame, *, passed: bool) -> list[str]:
+    """Return what the sentence about ``quantity`` must say about itself (may be empty).
+
+    ``NOT RELIABLE`` when the fit fails its sampler diagnostics (``passed``
+    false), and "no report of wounded: from the assumed wounded:killed
+    ratio" for a quantity no report speaks of (see ``reported_quantities``).
+    """
+    caveats = [] if passed else [UNRELIABLE]
+    if quantity in ("killed", "wounded", "casualties") and quantity not in reported_quantities(
+        used
+    ):
+        caveats.append(f"no report of {quantity}: from the assumed wounded:killed ratio")
+    return caveats
 
 
 def cite_sentence(
@@ -45,15 +102,19 @@ def cite_sentence(
     lower: float,
     upper: float,
     prob: float,
+    caveats: Sequence[str] = (),
 ) -> str:
     """Return the headline sentence.
 
     For example "An estimated 1,200 North Korean soldiers had been killed by
-    30 April 2025 (90% credible interval 800–1,700)."
+    30 April 2025 (90% credible interval 800–1,700)." Each of ``caveats``
+    follows the interval in the parenthesis, so that it travels with the
+    sentence: "(90% credible interval 800–1,700; NOT RELIABLE: the sampler's
+    diagnostics failed)".
     """
     verb = _VERBS[quantity]
     day = f"{date.day} {date:%B %Y}"
-    return (
-        f"An estimated {round_figure(median):,} {subject} {verb} by {day} "
-        f"({prob:.0%} credible interval {round_figure(lower):,}–{round_figure(upper):,})."
+    inside = "; ".join(
+        [f"{prob:.0%} credible interval {round_figure(lower):,}–{round_figure(upper):,}", *caveats]
     )
+    return f"An estimated {round_figure(median):,} {subject} {verb} by {day} ({inside})."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,19 +30,44 @@ FILE_FORMAT = 1
 _GROUPS = ("posterior", "sample_stats", "log_likelihood")
 
 
+_SUFFIXES = {".nc": "h5netcdf", ".netcdf": "h5netcdf", ".h5": "h5netcdf", ".nc4": "h5netcdf"}
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
 def _engine(path: Path) -> str:
+    """Return the engine that writes ``path``, by its suffix."""
     suffix = path.suffix.lower()
-    if suffix in (".nc", ".netcdf", ".h5", ".nc4"):
-        return "h5netcdf"
+    if suffix in _SUFFIXES:
+        return _SUFFIXES[suffix]
     if suffix == ".zarr":
-        try:
-            import zarr  # noqa: F401
-        except ImportError:
-            raise ImportError(
-                "saving to zarr needs the zarr package: pip install 'nkest[zarr]' (or zarr)"
-            ) from None
         return "zarr"
     raise ValueError(f"save to a .nc (netCDF) or .zarr path, got {path.name!r}")
+
+
+def _read_engine(path: Path) -> str:
+    """Return the engine that reads ``path``: by its suffix, else by what the file holds.
+
+    Raises
+    ------
+    IncompatibleFileError
+        If the path is neither a netCDF (HDF5) file nor a zarr store.
+    """
+    suffix = path.suffix.lower()
+    if suffix in _SUFFIXES or suffix == ".zarr":
+        return _engine(path)
+    if path.is_dir() and any((path / name).exists() for name in ("zarr.json", ".zgroup")):
+        return "zarr"
+    if path.is_file():
+        try:
+            with path.open("rb") as file:
+                if file.read(len(_HDF5_SIGNATURE)) == _HDF5_SIGNATURE:
+                    return "h5netcdf"
+        except OSError:
+            pass
+    raise IncompatibleFileError(
+        f"{path} is not an nkest fit file: expected a netCDF (.nc) file or a zarr (.zarr) "
+        "store written by Estimate.save"
+    )
 
 
 def save_estimate(estimate: Estimate, path: str | os.PathLike[str]) -> Path:
@@ -77,34 +103,80 @@ def load_estimate(path: str | os.PathLike[str]) -> Estimate:
     Raises
     ------
     IncompatibleFileError
-        If the file is not an nkest fit, has another file format, or its
-        reports or shapes do not match what it says.
+        If the path is not an nkest fit file (netCDF or zarr, with the
+        attributes ``Estimate.save`` writes), has another file format, was
+        written by a newer major version of nkest, lacks something a fit
+        needs (its options, its reports, their columns), records options or
+        sampler settings this nkest does not know, or its reports or shapes
+        do not match what it says. The message names the nkest version that
+        wrote the file.
     FileNotFoundError
         If there is no such file.
     """
-    from nkest.fit.estimate import Estimate
-    from nkest.model.design import make_design
-    from nkest.model.options import make_options
-    from nkest.reports import load_reports
-
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no saved fit at {path}")
-    engine = _engine(path)
+    engine = _read_engine(path)
     try:
         extra = {"consolidated": False} if engine == "zarr" else {}
-        tree = xr.open_datatree(path, engine=engine, **extra).load()
-    except (OSError, ValueError) as error:
-        raise IncompatibleFileError(f"{path} is not a readable nkest fit: {error}") from None
+        with xr.open_datatree(path, engine=engine, **extra) as opened:
+            tree = opened.load()  # read it all, and let the file go
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise IncompatibleFileError(
+            f"{path} is not a readable nkest fit file: {type(error).__name__}: {error}"
+        ) from None
     attrs = dict(tree.attrs)
     found = attrs.get("nkest_file_format")
     if found is None:
         raise IncompatibleFileError(f"{path} is not an nkest fit (no nkest_file_format attribute)")
-    if int(found) != FILE_FORMAT:
+    written_by = f"nkest {attrs.get('nkest_version', '(version not recorded)')}"
+    try:
+        layout = int(str(found))
+    except ValueError:
+        layout = None
+    if layout != FILE_FORMAT:
         raise IncompatibleFileError(
-            f"{path} has nkest file format {found} (written by nkest "
-            f"{attrs.get('nkest_version', '?')}); this nkest reads format {FILE_FORMAT}"
+            f"{path} has nkest file format {found} (written by {written_by}); "
+            f"this nkest ({_version()}) reads format {FILE_FORMAT}"
         )
+    newer = _major(attrs.get("nkest_version"))
+    if newer is not None and (ours := _major(_version())) is not None and newer > ours:
+        raise IncompatibleFileError(
+            f"{path} was written by {written_by}, a newer major version than this nkest "
+            f"({_version()}): upgrade nkest to read it"
+        )
+    try:
+        return _estimate_from(tree, attrs, path)
+    except IncompatibleFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        what = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        raise IncompatibleFileError(
+            f"{path} was written by {written_by} and cannot be read by this nkest "
+            f"({_version()}): {type(error).__name__}: {what}"
+        ) from error
+
+
+def _version() -> str:
+    from nkest import __version__
+
+    return __version__
+
+
+def _major(version: object) -> int | None:
+    """Return the major version of a version string ("0.1.0" -> 0), or None if unreadable."""
+    match = re.match(r"\s*v?(\d+)", str(version)) if version is not None else None
+    return int(match.group(1)) if match else None
+
+
+def _estimate_from(tree: xr.DataTree, attrs: dict, path: Path) -> Estimate:
+    """Rebuild the estimate of a file whose format has been checked."""
+    from nkest.fit.estimate import Estimate
+    from nkest.fit.sampling import SamplingInfo
+    from nkest.model.design import make_design
+    from nkest.model.options import make_options
+    from nkest.reports import load_reports
+
     missing = [name for name in (*_GROUPS, "reports") if name not in tree.children]
     if missing:
         raise IncompatibleFileError(f"{path} lacks the group(s) {', '.join(missing)}")
@@ -125,8 +197,7 @@ def load_estimate(path: str | os.PathLike[str]) -> Estimate:
             f"the reports saved in {path} do not match its fingerprint "
             f"({reports.fingerprint()} != {attrs.get('reports_fingerprint')}): the file was altered"
         )
-    options = json.loads(attrs["options"])
-    options = make_options(**options)
+    options = make_options(**json.loads(attrs["options"]))
     design = make_design(reports, options)
     posterior = tree["posterior"].to_dataset()
     if posterior.sizes.get("date") != design.grid.size or list(posterior["source"].values) != list(
@@ -136,8 +207,6 @@ def load_estimate(path: str | os.PathLike[str]) -> Estimate:
             f"the posterior in {path} does not match the model of its reports "
             "(grid or sources differ): written by an incompatible nkest?"
         )
-    from nkest.fit.sampling import SamplingInfo
-
     sampling = SamplingInfo(**json.loads(attrs["sampling"]))
     groups = xr.DataTree.from_dict(
         {"posterior": posterior, "sample_stats": tree["sample_stats"].to_dataset()}

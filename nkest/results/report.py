@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
+from collections.abc import Mapping
+from html import escape as html_escape
 from importlib import resources
 from pathlib import Path
 from string import Template
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -17,9 +20,14 @@ from nkest.results.summaries import DEFAULT_PROB
 from nkest.results.tables import format_table, write_table
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure as MplFigure
+
     from nkest.fit.estimate import Estimate
 
-__all__ = ["write_report"]
+__all__ = ["headline_sentences", "inner_prob", "report_figures", "write_report"]
+
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+"""A "<" that Markdown would read as the start of an HTML tag."""
 
 SURPRISE_LEVEL = 0.05
 """Tail probability below which a report is listed as surprising."""
@@ -36,12 +44,60 @@ def report_dates(estimate: Estimate) -> list[pd.Timestamp]:
     return sorted({*quarters[quarters > grid.dates[0]], grid.dates[-1]})
 
 
-def worded(row: pd.Series) -> str:
-    """Return a report's figure as its source worded it."""
+def worded(row: Mapping[str, Any]) -> str:
+    """Return a report's figure as its source worded it ("at least 6", "1,500–2,000")."""
     if pd.isna(row["value"]):
         return ""
     high = None if pd.isna(row.get("value_high")) else int(row["value_high"])
     return str(Figure(int(row["value"]), high, row["qualifier"]))
+
+
+def headline_sentences(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> list[tuple[str, str]]:
+    """Return the sentence and provenance note of ``cite`` for killed, wounded and casualties.
+
+    Each sentence says in its parenthesis when the fit fails its sampler
+    diagnostics ("NOT RELIABLE") and when no report speaks of its quantity
+    (then it rests on the assumed wounded:killed ratio).
+    """
+    out = []
+    for quantity in ("killed", "wounded", "casualties"):
+        if quantity in estimate.quantities:
+            text = estimate.cite(quantity, prob=prob, allow_failed_diagnostics=True)
+            sentence, _, note = text.partition(" Source: ")
+            out.append((sentence, note))
+    return out
+
+
+def _markdown_text(text: str) -> str:
+    """Escape the characters of free text that Markdown would read as markup."""
+    for char in "\\`*_[]":
+        text = text.replace(char, "\\" + char)
+    return _TAG_START.sub("&lt;", text)
+
+
+def inner_prob(prob: float) -> float:
+    """Return the probability of the inner band drawn with an outer band of ``prob``.
+
+    50%, the usual inner band, when the outer band is wider than that;
+    otherwise half the outer one.
+    """
+    return 0.5 if prob > 0.5 else prob / 2
+
+
+def report_figures(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> dict[str, MplFigure]:
+    """Draw the report's figures: ``totals``, ``source_bias`` and ``report_checks``.
+
+    The outer bands and intervals have probability ``prob``, the inner ones
+    ``inner_prob(prob)`` (50% for the default 90%).
+    """
+    from nkest.results import plots
+
+    inner = inner_prob(prob)
+    return {
+        "totals": plots.plot_totals(estimate, prob_inner=inner, prob_outer=prob),
+        "source_bias": plots.plot_source_bias(estimate, prob=prob, prob_inner=inner),
+        "report_checks": plots.plot_report_checks(estimate, prob=prob),
+    }
 
 
 def write_report(
@@ -64,27 +120,26 @@ def write_report(
         The path of ``report.md``.
     """
     import markdown
-    import matplotlib.pyplot as plt
 
     from nkest import __version__
-    from nkest.results import plots
+    from nkest.results.summaries import check_prob
 
+    prob = check_prob(prob)
     directory = Path(directory)
     (directory / "figures").mkdir(parents=True, exist_ok=True)
     (directory / "tables").mkdir(parents=True, exist_ok=True)
 
-    for name, figure in (
-        ("totals", plots.plot_totals(estimate, prob_inner=min(0.5, prob / 2), prob_outer=prob)),
-        ("source_bias", plots.plot_source_bias(estimate, prob=prob, prob_inner=min(0.5, prob / 2))),
-        ("report_checks", plots.plot_report_checks(estimate, prob=prob)),
-    ):
+    for name, figure in report_figures(estimate, prob=prob).items():
         figure.savefig(directory / "figures" / f"{name}.png", dpi=150, bbox_inches="tight")
-        plt.close(figure)
 
     quantities = [q for q in ("killed", "wounded", "casualties") if q in estimate.quantities]
     summary = estimate.summary(dates=report_dates(estimate), quantities=quantities, prob=prob)
     bias = estimate.source_bias(prob=prob)
     checks = estimate.report_checks(prob=prob)
+    worded_claims = {row.report_id: worded(row._asdict()) for row in estimate.used.itertuples()}
+    checks.insert(
+        checks.columns.get_loc("claim_lower"), "claim", checks["report_id"].map(worded_claims)
+    )
     reports = estimate.reports.to_frame().set_index("report_id")
     used = estimate.used.join(reports[["published", "citation"]], on="report_id")
     used = used.assign(figure=[worded(row) for _, row in used.iterrows()])
@@ -106,26 +161,25 @@ def write_report(
     excluded_table = excluded[
         ["report_id", "source", "quantity", "figure", "as_of", "excluded_by", "reason", "citation"]
     ]
+    from nkest.validate.predictive import loo_checks, source_conflicts
+
+    conflicts = source_conflicts(loo_checks(estimate))
     for name, table in (
         ("summary", summary),
         ("source_bias", bias),
         ("report_checks", checks),
+        ("source_conflicts", conflicts),
         ("reports_used", used_table),
         ("reports_excluded", excluded_table),
     ):
         for suffix in (".md", ".csv", ".json", ".tex"):
             write_table(table, directory / "tables" / f"{name}{suffix}")
 
-    from nkest.validate.predictive import loo_checks, source_conflicts
-
-    conflicts = source_conflicts(loo_checks(estimate))
-    write_table(conflicts, directory / "tables" / "source_conflicts.csv")
     diagnostics = estimate.diagnostics()
-    headline = []
-    for quantity in quantities:
-        text = estimate.cite(quantity, prob=prob, allow_failed_diagnostics=True)
-        sentence, _, provenance = text.partition(" Source: ")
-        headline.append(f"- {sentence}")
+    headline, provenance = [], ""
+    for sentence, note in headline_sentences(estimate, prob=prob):
+        headline.append(f"- {_markdown_text(sentence)}")
+        provenance = note
     warning = ""
     if not diagnostics["passed"]:
         warning = (
@@ -141,6 +195,7 @@ def write_report(
                     "report_id",
                     "source",
                     "quantity",
+                    "claim",
                     "claim_lower",
                     "claim_upper",
                     "predicted_median",
@@ -185,13 +240,13 @@ def write_report(
     sampling = estimate.sampling
     title = estimate.reports.metadata.get("title") or "Casualty estimate"
     values = {
-        "title": title,
+        "title": _markdown_text(title),
         "generated": dt.date.today().isoformat(),
         "version": __version__,
         "fingerprint": estimate.reports.fingerprint(),
         "warning": warning,
         "headline": "\n".join(headline),
-        "provenance": "Source: " + provenance,
+        "provenance": _markdown_text("Source: " + provenance),
         "prob_pct": f"{prob:.0%}",
         "summary_table": format_table(summary),
         "identification": estimate.identification,
@@ -218,6 +273,8 @@ def write_report(
     body = markdown.markdown(text, extensions=["tables", "fenced_code"])
     if warning:
         body = body.replace("<blockquote>", '<blockquote class="warning">', 1)
-    html = _template("report.html").substitute(title=title, version=__version__, body=body)
+    html = _template("report.html").substitute(
+        title=html_escape(title), version=__version__, body=body
+    )
     (directory / "report.html").write_text(html, encoding="utf-8")
     return path

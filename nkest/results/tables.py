@@ -1,14 +1,34 @@
-"""Tables that paste into a report: Markdown, CSV, JSON and LaTeX with readable numbers.
+r"""Tables that paste into a report: Markdown, CSV, JSON and LaTeX with readable numbers.
 
-Counts are whole numbers with thousands separators in Markdown and LaTeX,
-bias factors two decimals, probabilities three, dates ISO. CSV and JSON keep
-numbers as numbers (rounded the same way) so they can be read back.
+Two kinds of output:
+
+- **Data** (CSV, JSON): every number at full precision, so that a table reads
+  back exactly. Dates are ISO dates. An open bound (infinity) is written
+  ``inf`` (``-inf``) in both: in CSV as the text ``inf``, which readers such as
+  pandas read back as a float, and in JSON as the string ``"inf"``, since JSON
+  has no infinity. A missing value is an empty cell in CSV and ``null`` in
+  JSON.
+- **Display** (Markdown, LaTeX): numbers for reading. Estimated counts
+  (``mean``, ``median``, ``lower``, ``upper``, predicted figures) are rounded
+  to two significant figures, as in ``cite``; stated figures and the bounds
+  of claims are whole numbers from 10 up; every count below 10 keeps two
+  significant figures (a claim of 1.5–2.5 stays 1.5–2.5, not 2–2);
+  probabilities have three decimals, or read ``<0.001``; bias factors two
+  decimals; an open bound is ∞. Text cells are escaped (``|`` in Markdown;
+  ``\``, ``~``, ``^`` and the other special characters in LaTeX) and URLs
+  become links (``<https://...>`` in Markdown; ``\url{...}`` in LaTeX when
+  the URL has no character special to LaTeX, which needs
+  ``\usepackage{url}`` or ``hyperref``).
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -18,58 +38,31 @@ __all__ = ["FORMATS", "format_table", "write_table"]
 FORMATS = {".md": "markdown", ".csv": "csv", ".json": "json", ".tex": "latex"}
 """File suffix -> format written by ``write_table``."""
 
-_COUNT_COLUMNS = {
-    "claim_lower",
-    "claim_upper",
+_ESTIMATE_COLUMNS = {
     "mean",
     "median",
     "lower",
     "upper",
-    "value",
-    "value_high",
     "latent_median",
     "predicted_median",
     "predicted_lower",
     "predicted_upper",
-    "truth",
 }
+"""Estimated counts: shown to two significant figures, like the sentences of ``cite``."""
+_COUNT_COLUMNS = {"claim_lower", "claim_upper", "value", "value_high", "truth"}
+"""Stated counts and the bounds of claims: shown whole from 10 up."""
 _FACTOR_COLUMNS = {"factor_median", "factor_lower", "factor_upper", "bias_factor"}
-_PROBABILITY_COLUMNS = {"p_claim", "tail_p", "prob", "coverage"}
-
-
-def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.copy()
-    for name in frame.columns:
-        column = frame[name]
-        if pd.api.types.is_datetime64_any_dtype(column):
-            frame[name] = column.dt.strftime("%Y-%m-%d")
-        elif name in _COUNT_COLUMNS and pd.api.types.is_numeric_dtype(column):
-            frame[name] = column.astype(float).round(0)
-        elif name in _FACTOR_COLUMNS and pd.api.types.is_numeric_dtype(column):
-            frame[name] = column.astype(float).round(2)
-        elif name in _PROBABILITY_COLUMNS and pd.api.types.is_numeric_dtype(column):
-            frame[name] = column.astype(float).round(3)
-    return frame
-
-
-def _readable(frame: pd.DataFrame) -> pd.DataFrame:
-    """Return the table as text cells with thousands separators and fixed decimals."""
-    frame = _rounded(frame)
-    for name in frame.columns:
-        column = frame[name]
-        if not pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
-            frame[name] = column.astype(object).where(column.notna(), "").astype(str)
-            continue
-        if name in _FACTOR_COLUMNS:
-            pattern = "{:,.2f}"
-        elif name in _PROBABILITY_COLUMNS:
-            pattern = "{:.3f}"
-        elif name in _COUNT_COLUMNS or pd.api.types.is_integer_dtype(column):
-            pattern = "{:,.0f}"
-        else:
-            pattern = None
-        frame[name] = ["" if pd.isna(v) else _number(v, pattern) for v in column]
-    return frame
+_PROBABILITY_COLUMNS = {
+    "p_claim",
+    "tail_p",
+    "loo_tail_p",
+    "min_tail_p",
+    "conflict_p",
+    "prob",
+    "coverage",
+}
+_SMALLEST_PROBABILITY = 0.001
+_URL = re.compile(r"https?://[^\s<>\"|]+")
 
 
 def format_table(frame: pd.DataFrame, fmt: str = "markdown") -> str:
@@ -80,28 +73,33 @@ def format_table(frame: pd.DataFrame, fmt: str = "markdown") -> str:
     frame : pandas.DataFrame
         For example ``Estimate.summary()`` or ``Estimate.source_bias()``.
     fmt : {"markdown", "csv", "json", "latex"}
+        Markdown and LaTeX are for reading (rounded, escaped, URLs as
+        links); CSV and JSON are data (full precision, ``inf`` for an open
+        bound). See the module's description.
 
     Returns
     -------
     str
     """
-    numeric = [
-        pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
-        for c in frame.columns
-    ]
+    numeric = [_is_number_column(frame[c]) for c in frame.columns]
     if fmt == "markdown":
+        text = _readable(frame, _markdown_cell)
+        text.columns = [_markdown_cell(str(c)) for c in frame.columns]
         align = ["right" if is_number else "left" for is_number in numeric]
-        return _readable(frame).to_markdown(index=False, disable_numparse=True, colalign=align)
+        return text.to_markdown(index=False, disable_numparse=True, colalign=align)
     if fmt == "latex":
-        text = _readable(frame)
-        text.columns = [_latex_escape(str(c)) for c in text.columns]
-        text = text.map(lambda cell: r"$\infty$" if cell == "∞" else _latex_escape(cell))
+        text = _readable(frame, _latex_cell, _latex_escape)
+        text.columns = [_latex_escape(str(c)) for c in frame.columns]
         spec = "".join("r" if is_number else "l" for is_number in numeric)
         return text.to_latex(index=False, escape=False, column_format=spec)
     if fmt == "csv":
-        return _rounded(frame).to_csv(index=False)
+        return _data(frame).to_csv(index=False)
     if fmt == "json":
-        return _rounded(frame).to_json(orient="records", indent=2, force_ascii=False)
+        records = [
+            {str(name): _json_value(value) for name, value in row.items()}
+            for row in _data(frame).to_dict(orient="records")
+        ]
+        return json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False)
     raise ValueError(f"fmt must be one of {', '.join(FORMATS.values())}; got {fmt!r}")
 
 
@@ -115,16 +113,212 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def _latex_escape(text: str) -> str:
-    for char in "\\&%$#_{}":
-        text = text.replace(char, "\\" + char)
-    return text
+# -- data: CSV and JSON ----------------------------------------------------------------
 
 
-def _number(value: float, pattern: str | None) -> str:
-    """Format one number: with ``pattern``, or readably by its size when there is none."""
-    if np.isinf(value):
+def _is_number_column(column: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+
+
+def _iso(value: Any) -> str:
+    """Write a timestamp as an ISO date (with the time only when there is one)."""
+    if pd.isna(value):
+        return ""
+    stamp = pd.Timestamp(value)
+    return stamp.date().isoformat() if stamp == stamp.normalize() else stamp.isoformat()
+
+
+def _data(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return the table with dates as ISO text and every number as it is."""
+    frame = frame.copy()
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            frame[name] = [_iso(v) if pd.notna(v) else None for v in column]
+        elif column.dtype == object:
+            frame[name] = [
+                _iso(v) if isinstance(v, pd.Timestamp) and pd.notna(v) else v for v in column
+            ]
+    return frame
+
+
+def _json_value(value: Any) -> Any:
+    """Return a cell as JSON can hold it: infinity as "inf", missing as null."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        value = float(value)
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return value
+    if isinstance(value, str):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return str(value)
+
+
+# -- display: Markdown and LaTeX -------------------------------------------------------
+
+
+def _readable(frame: pd.DataFrame, escape, escape_number=str) -> pd.DataFrame:
+    """Return the table as text cells: numbers formatted by their column, text escaped."""
+    cells = {}
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(column):
+            cells[name] = [_iso(v) for v in column]
+        elif _is_number_column(column):
+            cells[name] = [escape_number(_display_number(name, v, column)) for v in column]
+        else:
+            cells[name] = [
+                "" if _missing(v) else escape(_iso(v) if isinstance(v, pd.Timestamp) else str(v))
+                for v in column
+            ]
+    return pd.DataFrame(cells, columns=list(frame.columns), index=frame.index)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def _display_number(name: str, value: Any, column: pd.Series) -> str:
+    """Format one number for reading, by what its column holds."""
+    if pd.isna(value):
+        return ""
+    if pd.api.types.is_integer_dtype(column):
+        return f"{int(value):,}"
+    value = float(value)
+    if math.isinf(value):
         return "∞" if value > 0 else "-∞"
-    if pattern is not None:
-        return pattern.format(value)
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+    if name in _PROBABILITY_COLUMNS:
+        return f"<{_SMALLEST_PROBABILITY:g}" if value < _SMALLEST_PROBABILITY else f"{value:.3f}"
+    if name in _FACTOR_COLUMNS:
+        return f"{value:,.2f}"
+    if name in _ESTIMATE_COLUMNS:
+        return _significant(value, 2) if abs(value) >= 10 else _small(value)
+    if name in _COUNT_COLUMNS:
+        return f"{value:,.0f}" if abs(value) >= 10 else _small(value)
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return _small(value, digits=3, floor=False)
+
+
+def _significant(value: float, digits: int) -> str:
+    """Round to ``digits`` significant figures, with thousands separators: 12,345 -> 12,000."""
+    if value == 0:
+        return "0"
+    unit = 10 ** (math.floor(math.log10(abs(value))) - digits + 1)
+    rounded = math.floor(abs(value) / unit + 0.5) * unit
+    text = f"{rounded:,.0f}" if unit >= 1 else f"{rounded:,.{-math.floor(math.log10(unit))}f}"
+    return f"-{text}" if value < 0 else text
+
+
+def _small(value: float, digits: int = 2, *, floor: bool = True) -> str:
+    """Write a number to ``digits`` significant figures: 0.5, 1.5, 0.053, and "<0.01" below."""
+    if value == 0:
+        return "0"
+    if abs(value) < 0.01:
+        if floor:
+            return "<0.01" if value > 0 else ">-0.01"
+        return f"{value:.{digits}g}"
+    text = _significant(value, digits)
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _split_urls(text: str) -> list[tuple[str, bool]]:
+    """Split text into (piece, is_url), leaving trailing punctuation out of URLs."""
+    pieces: list[tuple[str, bool]] = []
+    position = 0
+    for match in _URL.finditer(text):
+        url = match.group(0)
+        while url and (
+            url[-1] in ".,;:!?'"
+            or (url[-1] == ")" and url.count(")") > url.count("("))
+            or (url[-1] == "]" and url.count("]") > url.count("["))
+        ):
+            url = url[:-1]
+        start, end = match.start(), match.start() + len(url)
+        if start > position:
+            pieces.append((text[position:start], False))
+        pieces.append((url, True))
+        position = end
+    if position < len(text):
+        pieces.append((text[position:], False))
+    return pieces
+
+
+_MARKDOWN_SPECIAL = {
+    "\\": "\\\\",
+    "|": "\\|",
+    "`": "\\`",
+    "*": "\\*",
+    "\n": " ",
+    "\r": " ",
+}
+_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
+"""A "<" that Markdown would read as the start of an HTML tag: written &lt;."""
+
+
+def _markdown_escape(text: str) -> str:
+    text = "".join(_MARKDOWN_SPECIAL.get(char, char) for char in text)
+    return _TAG_START.sub("&lt;", text)
+
+
+def _markdown_cell(text: str) -> str:
+    """Escape a text cell for a Markdown table; URLs become autolinks."""
+    out = []
+    for piece, is_url in _split_urls(text):
+        if is_url:
+            out.append("<" + piece.replace("|", "%7C").replace("\\", "%5C") + ">")
+        else:
+            out.append(_markdown_escape(piece))
+    return "".join(out)
+
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    "∞": r"$\infty$",
+    "\n": " ",
+    "\r": " ",
+}
+_LATEX_UNSAFE_IN_URL = set("\\{}%#&^")
+
+
+def _latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(char, char) for char in text)
+
+
+def _latex_cell(text: str) -> str:
+    r"""Escape a text cell for LaTeX; a URL without special characters goes in ``\url{}``."""
+    out = []
+    for piece, is_url in _split_urls(text):
+        if is_url and not set(piece) & _LATEX_UNSAFE_IN_URL:
+            out.append(rf"\url{{{piece}}}")
+        else:
+            out.append(_latex_escape(piece))
+    return "".join(out)

@@ -66,12 +66,29 @@ def subject_suffix(estimate: Estimate) -> str:
     return f" ({name})" if name else ""
 
 
+_TITLE_NOUNS = {
+    "killed": "deaths",
+    "wounded": "wounded",
+    "casualties": "casualties",
+    "captured": "captured",
+    "missing": "missing",
+}
+
+
 def default_title(estimate: Estimate, quantities: Sequence[str]) -> str:
-    """Return "Estimated <subject> killed, wounded and casualties, cumulative"."""
-    names = list(quantities)
-    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    """Return "<subject>: estimated cumulative losses" (or deaths, wounded, ...).
+
+    "Losses" for several of killed, wounded and casualties; otherwise the
+    quantities by name ("deaths" for killed).
+    """
+    names = list(dict.fromkeys(quantities))
+    if len(names) > 1 and set(names) <= {"killed", "wounded", "casualties"}:
+        listed = "losses"
+    else:
+        nouns = [_TITLE_NOUNS.get(q, q) for q in names]
+        listed = nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " and " + nouns[-1]
     name = subject(estimate)
-    return f"Estimated {name + ' ' if name else ''}{listed}, cumulative"
+    return f"{name}: estimated cumulative {listed}" if name else f"Estimated cumulative {listed}"
 
 
 # -- legends and notes -----------------------------------------------------------------

@@ -8,7 +8,6 @@ with a double bar, an excluded report hollow and grey).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import matplotlib.dates as mdates
@@ -108,13 +107,31 @@ def centred(path: Path) -> Path:
     return Path(vertices - middle, path.codes)
 
 
+def _window_arrow_path(base: float = 0.4, rise: float = 0.3) -> Path:
+    """Make an up arrow standing in a bracket (the window) rather than on a bar."""
+    arrow = _arrow_path(base=base)
+    # three separate strokes, so that the marker's face does not fill the bracket
+    verts = [(-base, rise), (-base, 0.0), (-base, 0.0), (base, 0.0), (base, 0.0), (base, rise)]
+    codes = [Path.MOVETO, Path.LINETO] * 3
+    # the arrow's own base bar is replaced by the bracket
+    return Path(
+        np.concatenate([np.array(verts), arrow.vertices[2:]]),
+        codes + list(arrow.codes[2:]),
+    )
+
+
 ARROWS = {
     "lower": _arrow_path(),
+    "window": _window_arrow_path(),
     "upper": _arrow_path(down=True),
     "floor": _arrow_path(base=0.42, double=True),
     "cap": _arrow_path(down=True, base=0.42, double=True),
 }
-"""Bounds: arrows from the bound; floors and caps have a wide double bar."""
+"""Bounds: arrows from the bound; floors and caps have a wide double bar; a count over a
+window (incident, period) stands in a bracket: the total is at least that by the window's end."""
+
+WINDOW_SPAN = {"lw": 1.2, "ls": (0, (2.5, 1.5)), "alpha": 0.8, "dash_capstyle": "butt"}
+"""The thin line under a window report, from the window's start to its end."""
 
 RANGE_CAPS = [(-0.4, -1), (0.4, -1), (-0.4, 1), (0.4, 1)]
 BARS = {
@@ -203,13 +220,12 @@ def be(n: int) -> str:
 
 
 def count(value: float) -> str:
-    """Format a count rounded to three significant figures, with thousands separators."""
-    if not np.isfinite(value):
+    """Format a count as ``cite`` does: two significant figures, thousands separators."""
+    from nkest.results.cite import round_figure
+
+    if not np.isfinite(value) or value < 0:
         return "–"
-    if value < 1:
-        return f"{value:.2g}"
-    digits = max(0, math.floor(math.log10(value)) - 2)
-    return f"{round(value, -digits):,.0f}"
+    return f"{round_figure(value):,}"
 
 
 def count_tick(value: float) -> str:
@@ -232,11 +248,65 @@ def format_count_axis(ax: Axes, log_scale: bool) -> None:
     style_axes(ax)
 
 
+class _DateFormatter(mdates.ConciseDateFormatter):
+    """Concise date ticks whose first visible tick also says the year ("Sep 2024").
+
+    January already shows its year ("2025"): ``ConciseDateFormatter`` writes the
+    year in place of the first month of a year.
+    """
+
+    def format_ticks(self, values):
+        labels = list(super().format_ticks(values))
+        if not labels:
+            return labels
+        low, high = sorted(self.axis.get_view_interval()) if self.axis else (-np.inf, np.inf)
+        visible = [i for i, v in enumerate(values) if low <= v <= high] or [0]
+        first = visible[0]
+        label = labels[first]
+        date = mdates.num2date(values[first])
+        if label.isalpha():  # a month name, without its year
+            labels[first] = f"{label} {date:%Y}"
+        elif label.isdigit() and len(label) <= 2:  # a day of the month
+            labels[first] = f"{date.day} {date:%b %Y}"
+        return labels
+
+
 def format_date_axis(ax: Axes) -> None:
-    """Put concise date ticks on the x axis."""
+    """Put concise date ticks on the x axis, with the year on the first tick and in January."""
     locator = mdates.AutoDateLocator(minticks=5, maxticks=12)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    formatter = _DateFormatter(locator, show_offset=False)
+    ax.xaxis.set_major_formatter(formatter)
+
+
+# -- colours of the sources ------------------------------------------------------------
+
+
+def source_palette(sources) -> dict[str, Any]:
+    """Give each source, in order, one colour from a qualitative palette.
+
+    The nine strong colours of tab20 come first (grey left out: it means
+    "excluded"), then their light partners, then Set3.
+    """
+    from matplotlib import colormaps
+
+    tab20 = colormaps["tab20"].colors
+    palette = [tab20[i] for i in range(0, 20, 2) if i != 14]
+    palette += [tab20[i] for i in range(1, 20, 2) if i != 15]
+    palette += list(colormaps["Set3"].colors)
+    return {s: palette[i % len(palette)] for i, s in enumerate(dict.fromkeys(sources))}
+
+
+def source_colours(estimate: Any) -> dict[str, Any]:
+    """Return the colour of every source with observations, the same in every figure.
+
+    Sources are ordered by source group, then name, so that a group's
+    sources sit together in the palette.
+    """
+    used = estimate.used
+    observed = used[used["role"] == "observation"]
+    pairs = observed[["source_group", "source"]].drop_duplicates()
+    return source_palette(pairs.sort_values(["source_group", "source"])["source"])
 
 
 def style_axes(ax: Axes) -> None:

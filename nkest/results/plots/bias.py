@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
@@ -18,7 +17,7 @@ from nkest.results.plots._layout import (
     note,
     subject_suffix,
 )
-from nkest.results.plots._style import FONT, POINT, SMALL_FONT, pct, style_axes
+from nkest.results.plots._style import FONT, POINT, SMALL_FONT, pct, source_colours, style_axes
 
 if TYPE_CHECKING:
     from nkest.fit.estimate import Estimate
@@ -32,7 +31,8 @@ def plot_source_bias(estimate: Estimate, *, prob: float = 0.9, prob_inner: float
     A source's bias factor is the ratio of what it states to the truth: 1.3
     means it states 30% above the truth. Each row shows the posterior median
     and two credible intervals on a log scale, with the median and outer
-    interval written on the right. Sources that only give floors or caps
+    interval written on the right. Each source has the colour it has in
+    ``plot_totals``. Sources that only give floors or caps
     have no bias factor and no row.
 
     Parameters
@@ -60,7 +60,7 @@ def plot_source_bias(estimate: Estimate, *, prob: float = 0.9, prob_inner: float
     outer = estimate.source_bias(prob).sort_values(["source_group", "source"], kind="stable")
     inner = estimate.source_bias(prob_inner).set_index("source")
     groups = list(dict.fromkeys(outer["source_group"]))
-    palette = colormaps["tab10"].colors
+    colours = source_colours(estimate)
 
     width, row_height = 9.0, 0.3
     n_rows = len(outer) + len(groups)
@@ -70,11 +70,11 @@ def plot_source_bias(estimate: Estimate, *, prob: float = 0.9, prob_inner: float
     ticks: list[tuple[int, str, bool]] = []
     y = 0
     for index, group in enumerate(groups):
-        colour = palette[index % len(palette)]
         first = y
         ticks.append((y, group, True))
         for row in outer[outer["source_group"] == group].itertuples():
             y += 1
+            colour = colours.get(row.source, "0.3")
             ticks.append((y, row.source, False))
             thick = inner.loc[row.source, ["factor_lower", "factor_upper"]].to_numpy(float)
             ax.plot([row.factor_lower, row.factor_upper], [y, y], color=colour, lw=1.3, zorder=3)

@@ -41,6 +41,9 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_report_checks"]
 
+_LOWEST = 0.4
+"""Where the axis of figures starts at the lowest: a predicted figure below it is cut off."""
+
 
 def plot_report_checks(
     estimate: Estimate, *, prob: float = 0.9, sort: str = "tail_p", highlight: float = 0.05
@@ -143,7 +146,8 @@ def plot_report_checks(
     ends = table[["predicted_lower", "predicted_upper", "claim_lower", "claim_upper"]]
     ends = ends.to_numpy(float)
     ends = ends[np.isfinite(ends) & (ends > 0)]
-    ax.set_xlim(float(ends.min()) / 2, float(ends.max()) * 2)
+    # counts below a half are not figures anyone states: the axis starts near 0.5
+    ax.set_xlim(max(_LOWEST, float(ends.min()) / 2), float(ends.max()) * 2)
     ax.xaxis.set_major_locator(LogLocator(base=10, numticks=8))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: count_tick(v)))
     ax.xaxis.set_minor_formatter(NullFormatter())

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
@@ -40,6 +39,7 @@ from nkest.results.plots._style import (
     RANGE,
     ROUNDING,
     SMALL_FONT,
+    WINDOW_SPAN,
     WINDOWED_SCOPES,
     arrow,
     be,
@@ -51,6 +51,7 @@ from nkest.results.plots._style import (
     format_date_axis,
     marker_handle,
     pct,
+    source_colours,
 )
 
 if TYPE_CHECKING:
@@ -80,8 +81,14 @@ def plot_totals(
     an upper bound as an arrow down. Floors and caps (hard bounds, not
     corrected for bias) are black; caps on troops deployed bound all losses
     and are drawn on the casualties panel. Excluded reports with a figure are
-    drawn hollow and grey. Reports counting a window (period or incident)
-    are not running totals and are left off; a footnote says how many.
+    drawn hollow and grey. A report counting a window (an incident or a
+    period) is not a running total, but the total is at least its count by
+    the window's end: it is drawn as an arrow up from its lower end, standing
+    in a bracket, at the window's end, over a thin line spanning the window.
+    Every report not drawn is accounted for in the footnote: upper bounds on
+    a window (they say nothing about the total), reports of quantities not
+    drawn, and excluded reports without a cumulative figure in the time
+    range.
 
     The reports are drawn as their sources stated them, before the model's
     correction for each source's bias, so a source the model finds to
@@ -103,14 +110,15 @@ def plot_totals(
     log_scale : bool
         Use a logarithmic y axis.
     title : str, optional
-        The figure's title; default: "Estimated <subject> killed, wounded ...".
+        The figure's title; default: "<subject>: estimated cumulative losses".
 
     Returns
     -------
     matplotlib.figure.Figure
         One axes per quantity, top to bottom. Each drawn report's main
         artist has the ``gid`` ``"report:<report_id>"`` (excluded ones
-        ``"excluded:<report_id>"``); the footnote's is ``"footnote"``.
+        ``"excluded:<report_id>"``; the line spanning a window ``"window"``);
+        the footnote's is ``"footnote"``.
 
     Raises
     ------
@@ -126,11 +134,13 @@ def plot_totals(
 
     used = estimate.used
     targets = {q: _panel_targets(q) for q in quantities}
-    drawn = used[
-        (used["scope"] == "cumulative")
-        & used["target"].isin([t for ts in targets.values() for t in ts])
-    ]
-    windowed = used[used["scope"].isin(WINDOWED_SCOPES) & used["target"].isin(quantities)]
+    on_panels = used["target"].isin([t for ts in targets.values() for t in ts])
+    windowed = used["scope"].isin(WINDOWED_SCOPES)
+    # an upper bound on a window bounds the increase over it, not the running total
+    silent = on_panels & windowed & (used["kind"] == "upper")
+    drawn = used[on_panels & ~silent]
+    silent_windows = used[silent]
+    elsewhere = used[~on_panels]
     excluded = estimate.excluded
     excluded = excluded[excluded["quantity"].isin(quantities)]
     drawable = (
@@ -142,7 +152,9 @@ def plot_totals(
     undrawable = int((~drawable).sum())
     excluded = excluded[drawable]
     observations = drawn[drawn["role"] == "observation"]
-    colours = _source_colours(_sources_in_group_order(observations))
+    palette = source_colours(estimate)
+    shown = set(observations["source"])
+    colours = {source: colour for source, colour in palette.items() if source in shown}
 
     width, panel_height = 11.0, 2.7
     fig = new_figure(width, len(quantities) * panel_height + 4)
@@ -177,10 +189,18 @@ def plot_totals(
     )
     below.append(note(fig, caption, width))
     notes = []
-    if show_reports and len(windowed):
+    if show_reports and len(silent_windows):
+        n = len(silent_windows)
         notes.append(
-            f"{counted(len(windowed), 'report')} counting a window (period or incident) "
-            f"rather than a running total {be(len(windowed))} not drawn; "
+            f"Not drawn: {counted(n, 'upper bound')} on a window, which "
+            f"{'says' if n == 1 else 'say'} nothing about the running total "
+            f"({_ids(silent_windows)}); see plot_report_checks."
+        )
+    if show_reports and len(elsewhere):
+        n = len(elsewhere)
+        names = ", ".join(dict.fromkeys(_quantity_name(q) for q in elsewhere["target"]))
+        notes.append(
+            f"{counted(n, 'report')} of {names} {be(n)} not drawn ({_ids(elsewhere)}); "
             "see plot_report_checks."
         )
     if show_excluded and undrawable:
@@ -243,9 +263,40 @@ def _set_count_limits(ax: Axes, band: pd.DataFrame, log_scale: bool) -> None:
     ax.set_ylim(bottom=max(0.5, min(ax.get_ylim()[0], low)))
 
 
+def _ids(rows: pd.DataFrame, most: int = 12) -> str:
+    """List the report ids of rows, up to ``most`` of them."""
+    ids = list(rows["report_id"])
+    shown = ", ".join(ids[:most])
+    return shown if len(ids) <= most else f"{shown} and {len(ids) - most} more"
+
+
+def _quantity_name(target: str) -> str:
+    return "troops deployed" if target == "all_losses" else target
+
+
+def _draw_window(ax: Axes, row: Any, colour: Any) -> str:
+    """Draw a count over a window: the total is at least its lower end by the window's end."""
+    end = row.period_end if pd.notna(row.period_end) else row.as_of
+    start = row.period_start if pd.notna(row.period_start) else end
+    if start < end:
+        ax.plot(
+            [start, end],
+            [row.lower, row.lower],
+            color=colour,
+            zorder=3,
+            gid="window",
+            **WINDOW_SPAN,
+        )
+    arrow(ax, end, row.lower, ARROWS["window"], colour, gid=f"report:{row.report_id}", zorder=5)
+    return "window"
+
+
 def _draw_report(ax: Axes, row: Any, colours: dict[str, Any]) -> str:
-    """Draw one used cumulative report as it was worded; return which kind of claim it is."""
+    """Draw one used report as it was worded; return which kind of claim it is."""
     x, gid = row.as_of, f"report:{row.report_id}"
+    if row.scope in WINDOWED_SCOPES:
+        colour = CONSTRAINT_COLOUR if row.role != "observation" else colours[row.source]
+        return _draw_window(ax, row, colour)
     if row.role == "floor":
         arrow(ax, x, row.lower, ARROWS["floor"], CONSTRAINT_COLOUR, gid=gid, zorder=5)
         return "floor"
@@ -277,24 +328,6 @@ def _draw_excluded(ax: Axes, row: Any) -> None:
 
 
 # -- source colours and legends --------------------------------------------------------
-
-
-def _source_colours(sources: Sequence[str]) -> dict[str, Any]:
-    """Give each source one colour from a qualitative palette.
-
-    The nine strong colours of tab20 come first (grey left out: it means
-    "excluded" here), then their light partners, then Set3.
-    """
-    tab20 = colormaps["tab20"].colors
-    palette = [tab20[i] for i in range(0, 20, 2) if i != 14]
-    palette += [tab20[i] for i in range(1, 20, 2) if i != 15]
-    palette += list(colormaps["Set3"].colors)
-    return {s: palette[i % len(palette)] for i, s in enumerate(dict.fromkeys(sources))}
-
-
-def _sources_in_group_order(rows: pd.DataFrame) -> list[str]:
-    pairs = rows[["source_group", "source"]].drop_duplicates()
-    return list(pairs.sort_values(["source_group", "source"])["source"])
 
 
 def _source_legend(fig: Figure, colours: dict[str, Any], width: float) -> Legend:
@@ -347,6 +380,11 @@ def _key_legend(
         "deployed": (
             marker_handle(centred(ARROWS["cap"]), CONSTRAINT_COLOUR),
             "cap: troops deployed (casualties + captured + missing are at most this)",
+        ),
+        "window": (
+            marker_handle(centred(ARROWS["window"]), KEY_COLOUR),
+            "count over a window (incident, period): the total is at least this by the "
+            "window's end (dashed: the window)",
         ),
         "excluded": (
             Line2D([], [], **{**HOLLOW, "ms": 8.0}),
