@@ -101,6 +101,11 @@ def test_coverage_study_and_baselines():
         }
     )
     assert baselines(frame, "killed") == {"latest report": 200.0, "mean of sources' latest": 275.0}
+    floor = {"source": "Acknowledged", "as_of": pd.Timestamp("2025-04-01"), "value": 50}
+    with_floor = pd.concat(
+        [frame.assign(constraint=""), pd.DataFrame([{**floor, "constraint": "floor"}])]
+    ).assign(quantity="killed", scope="cumulative")
+    assert baselines(with_floor, "killed") == baselines(frame, "killed")  # floors are not figures
 
 
 def test_loo_checks_and_source_conflicts(small_estimate):
@@ -136,7 +141,9 @@ def test_a_wild_source_is_found_by_leave_one_source_out(simulated):
     from nkest.validate.conflicts import leave_one_source_out
 
     frame = simulated.reports.to_frame()
-    frame.loc[frame["source"] == "S1", "value"] = frame.loc[frame["source"] == "S1", "value"] * 8
+    wild = frame["source"] == "S1"
+    frame.loc[wild, "value"] = frame.loc[wild, "value"] * 8
+    frame.loc[wild, "value_high"] = frame.loc[wild, "value_high"] * 8
     reports = nkest.load_reports(frame, metadata=simulated.reports.metadata)
     end = simulated.daily.index[-1].date().isoformat()
     table = leave_one_source_out(

@@ -40,10 +40,15 @@ QUANTITIES = ("killed", "wounded")
 def baselines(reports: pd.DataFrame, quantity: str) -> dict[str, float]:
     """Two naive estimates of a total: the latest report, and the mean of sources' latest.
 
-    Only cumulative reports of ``quantity`` count; a range counts at its
-    midpoint, any other figure at its value, whatever its qualifier.
+    Only cumulative reports of ``quantity`` count, not floors, caps or
+    excluded rows; a range counts at its midpoint, any other figure at its
+    value, whatever its qualifier.
     """
-    rows = reports[(reports["quantity"] == quantity) & (reports["scope"] == "cumulative")]
+    blank = pd.Series("", index=reports.index)
+    figures = reports.get("constraint", blank).fillna("").eq("") & reports.get(
+        "exclude", blank
+    ).fillna("").eq("")
+    rows = reports[figures & (reports["quantity"] == quantity) & (reports["scope"] == "cumulative")]
     if rows.empty:
         return {"latest report": np.nan, "mean of sources' latest": np.nan}
     value = pd.to_numeric(rows["value"], errors="coerce").astype(float)

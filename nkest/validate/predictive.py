@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from nkest.fit import Estimate
-from nkest.model.design import make_design
+from nkest.model.design import ALL_LOSSES, make_design
 from nkest.model.likelihood import draw_log_noise, tail_probability
 from nkest.reports import Reports
 from nkest.results.summaries import DEFAULT_PROB
@@ -168,6 +168,28 @@ def _biases_for(
     return bias, noise
 
 
+def _totals_for(total: Any, quantities: Sequence[str]) -> tuple[np.ndarray, list[str]]:
+    """Return an early fit's totals for another design's quantities, and those it lacks.
+
+    ``all_losses`` is rebuilt from the early fit's totals when it has none (the
+    cap that brought it in was published later); a quantity first reported
+    later is NaN.
+    """
+    total = total.transpose("chain", "draw", "quantity", "date")
+    known = list(total["quantity"].to_numpy())
+    columns, missing = [], []
+    for quantity in quantities:
+        if quantity in known:
+            columns.append(total.sel(quantity=quantity).to_numpy())
+        elif quantity == ALL_LOSSES:
+            parts = [q for q in ("casualties", "captured", "missing") if q in known]
+            columns.append(total.sel(quantity=parts).sum("quantity").to_numpy())
+        else:
+            columns.append(np.full(total.isel(quantity=0).shape, np.nan))
+            missing.append(quantity)
+    return np.stack(columns, axis=2), missing
+
+
 def _future_checks(
     estimate: Estimate, *, full: Reports, cutoff: str, prob: float, random_seed: int
 ) -> list[dict[str, Any]]:
@@ -182,8 +204,9 @@ def _future_checks(
     new = ~design.rows["source"].isin(estimate.sources) & (design.rows["role"] == "observation")
     posterior = estimate.posterior["posterior"].to_dataset()
     bias, noise = _biases_for(posterior, design.sources, design.source_groups, random_seed)
+    total, missing = _totals_for(posterior["total"], design.internal)
     centre, scale = centres_from_arrays(
-        posterior["total"].transpose("chain", "draw", "quantity", "date").to_numpy(),
+        total,
         bias,
         noise,
         design,
@@ -200,8 +223,11 @@ def _future_checks(
         rows["upper"].to_numpy(float),
         rows["kind"].to_numpy(),
     )
+    # Later reports of a quantity the early fit has no total of (its first report came
+    # later) cannot be predicted; they are left out of the check.
+    predictable = ~design.rows["target"].isin(missing).to_numpy()
     out = []
-    for i in np.flatnonzero(later.to_numpy()):
+    for i in np.flatnonzero(later.to_numpy() & predictable):
         row = rows.iloc[i]
         out.append(
             {

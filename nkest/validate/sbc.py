@@ -73,7 +73,9 @@ def sbc_template(seed: int = 0, *, days: int = 210, n_reports: int = 36) -> Desi
     The reports come from ``simulate_conflict``; only their dates, sources,
     quantities and scopes are kept; figures are replaced by each simulation.
     """
-    sim = simulate_conflict(seed, days=days, n_reports=n_reports, bound_share=0.0)
+    sim = simulate_conflict(
+        seed, days=days, n_reports=n_reports, bound_share=0.0, garbled_share=0.0, constraints=False
+    )
     frame = sim.reports.to_frame()
     frame["qualifier"] = "exact"
     frame["value_high"] = pd.NA

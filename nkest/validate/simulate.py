@@ -4,7 +4,11 @@ The truth is a daily count process with phases and bursts (not an AR(1) on
 the log rate); sources see it through a multiplicative bias and Gaussian noise
 on the log scale (not logistic), and word their figures the way people do:
 rounded to one or two significant figures, as bounds below or above the
-nearest round number, as ranges, or as incident counts from one event.
+nearest round number, as ranges, as counts over a window, or as incident
+counts from one event (reported on the days of heavy fighting, as incidents
+are). A few figures are garbled the way secondary media garble them
+(casualties passed on as killed), and a warring party's acknowledged dead
+and the troops sent give a floor and a cap.
 """
 
 from __future__ import annotations
@@ -62,6 +66,9 @@ def simulate_conflict(
     noise_range: tuple[float, float] = (0.05, 0.25),
     bound_share: float = 0.3,
     incident_share: float = 0.1,
+    period_share: float = 0.05,
+    garbled_share: float = 0.03,
+    constraints: bool = True,
     early_share: float | None = None,
     mean_daily_killed: float = 6.0,
     start: str = "2024-01-01",
@@ -93,7 +100,17 @@ def simulate_conflict(
         at most).
     incident_share : float
         Share of reports that count one incident (a lower bound on the
-        increase over a few days).
+        increase over a few days), dated with odds proportional to the day's
+        true deaths.
+    period_share : float
+        Share of reports that count the deaths over a window of one to four
+        weeks ("about 300 killed last month").
+    garbled_share : float
+        Share of cumulative reports that give the casualties as killed.
+    constraints : bool
+        Add a floor (the dead one side acknowledges by name: 20-40% of the
+        true deaths at a date in the second half) and a cap (the troops sent,
+        1.3-2.5 times the final casualties, as of the last day).
     early_share : float, optional
         If given, this share of the reports fall in the first third of the
         conflict ("sparse early data" when small).
@@ -142,9 +159,13 @@ def simulate_conflict(
                 noise[source],
                 bound_share,
                 incident_share,
+                period_share,
+                garbled_share,
                 early_share,
             )
         )
+    if constraints:
+        rows += _constraints(rng, len(rows), daily)
     frame = pd.DataFrame(rows)
     origin = (dates[0] - pd.Timedelta(days=1)).date().isoformat()
     reports = load_reports(
@@ -160,6 +181,9 @@ def simulate_conflict(
         "noise_range": noise_range,
         "bound_share": bound_share,
         "incident_share": incident_share,
+        "period_share": period_share,
+        "garbled_share": garbled_share,
+        "constraints": constraints,
         "early_share": early_share,
         "mean_daily_killed": mean_daily_killed,
     }
@@ -201,13 +225,62 @@ def _unit(value: float) -> int:
     return 10 ** max(int(np.floor(np.log10(max(value, 1.0)))) - 1, 0)
 
 
+def _constraints(rng: np.random.Generator, first: int, daily: pd.DataFrame) -> list[dict]:
+    """Return a floor of acknowledged dead and a cap of troops sent."""
+    dates = daily.index
+    days = len(dates)
+    day = int(rng.integers(days // 2, days))
+    named = int(daily["killed"].iloc[day] * rng.uniform(0.2, 0.4))
+    sent = _round_figure(daily["casualties"].iloc[-1] * rng.uniform(1.3, 2.5), rng)
+    common = {"scope": "cumulative", "citation": "simulated"}
+    return [
+        {
+            **common,
+            "report_id": f"sim-{first + 1:03d}",
+            "published": dates[day].date().isoformat(),
+            "source": "Acknowledged",
+            "source_group": "acknowledged",
+            "quantity": "killed",
+            "qualifier": "at_least",
+            "value": max(named, 1),
+            "constraint": "floor",
+        },
+        {
+            **common,
+            "report_id": f"sim-{first + 2:03d}",
+            "published": dates[-1].date().isoformat(),
+            "source": "Troops sent",
+            "source_group": "acknowledged",
+            "quantity": "deployed",
+            "qualifier": "approx",
+            "value": sent,
+            "constraint": "cap",
+        },
+    ]
+
+
 def _report(
-    rng, i, source, group, daily, log_bias, noise, bound_share, incident_share, early_share
+    rng,
+    i,
+    source,
+    group,
+    daily,
+    log_bias,
+    noise,
+    bound_share,
+    incident_share,
+    period_share,
+    garbled_share,
+    early_share,
 ):
     dates = daily.index
     days = len(dates)
     low = days // 10
-    if early_share is not None:
+    kind = rng.random()
+    if kind < incident_share:
+        deaths = np.diff(daily["killed"].to_numpy(), prepend=0)[low:].astype(float) + 0.1
+        day = low + int(rng.choice(days - low, p=deaths / deaths.sum()))
+    elif early_share is not None:
         third = days // 3
         day = (
             int(rng.integers(low, third))
@@ -226,7 +299,7 @@ def _report(
         "source_group": group,
         "citation": "simulated",
     }
-    if rng.random() < incident_share:
+    if kind < incident_share:
         length = int(rng.integers(1, 6))
         first = max(day - length + 1, 1)
         increase = daily["killed"].iloc[day] - daily["killed"].iloc[first - 1]
@@ -243,8 +316,27 @@ def _report(
         if row["value"] == 0:
             row["qualifier"] = "exact"
         return row
+    if kind < incident_share + period_share and day >= 7:
+        length = int(rng.integers(7, min(29, day) + 1))
+        first = day - length + 1
+        increase = daily["killed"].iloc[day] - daily["killed"].iloc[first - 1]
+        claimed = increase * np.exp(log_bias + rng.normal(0.0, noise))
+        row.update(
+            quantity="killed",
+            scope="period",
+            qualifier="approx",
+            value=_round_figure(claimed, rng),
+            period_start=dates[first].date().isoformat(),
+            period_end=as_of.date().isoformat(),
+        )
+        if row["value"] == 0:
+            row["qualifier"] = "exact"
+        return row
     quantity = str(rng.choice(["killed", "wounded", "casualties"], p=[0.4, 0.2, 0.4]))
-    belief = daily[quantity].iloc[day] * np.exp(log_bias + rng.normal(0.0, noise))
+    believed = quantity
+    if quantity == "killed" and rng.random() < garbled_share / 0.4:
+        believed = "casualties"  # a secondary outlet turned "casualties" into "killed"
+    belief = daily[believed].iloc[day] * np.exp(log_bias + rng.normal(0.0, noise))
     row.update(quantity=quantity, scope="cumulative")
     draw = rng.random()
     if draw < bound_share:
