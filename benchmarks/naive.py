@@ -3,8 +3,9 @@
 What a competent PyMC user would write first for nkest's model, without care
 for parameterisation: centred hierarchical biases and noise, ``pm.AR`` for
 the log rates (a scan), a Gaussian random walk for the wounded ratio, the
-interval likelihood as ``log(CDF(b) - CDF(a))`` through PyMC's logistic CDF,
-and ``pm.sample`` with its defaults. It reads the same claims as nkest (from
+interval likelihood (with the garbled-figure mixture) as
+``log(CDF(b) - CDF(a))`` through PyMC's logistic CDF, and ``pm.sample`` with
+its defaults. It reads the same claims as nkest (from
 nkest's design), so both fit the same data with the same priors' scales.
 """
 
@@ -76,7 +77,10 @@ def naive_model(design: Design, options: FitOptions) -> pm.Model:
         source_sd = pm.HalfNormal("source_bias_sd", priors.source_bias_sd)
         groups = np.array([design.groups.index(g) for g in design.source_groups])
         bias = pm.Normal("bias", group_bias[groups], source_sd, dims="source")
-        noise = pm.HalfNormal("noise", 0.3, dims="source")
+        noise_level = pm.LogNormal("noise_level", math.log(priors.noise[0]), priors.noise[1])
+        noise_spread = pm.HalfNormal("noise_spread", priors.noise_spread)
+        log_noise = pm.Normal("log_noise", pt.log(noise_level), noise_spread, dims="source")
+        noise = 0.02 + pt.exp(log_noise)
         flat = total.reshape((-1,))
         q, size = arrays["quantity_index"], grid.size
 
@@ -92,7 +96,12 @@ def naive_model(design: Design, options: FitOptions) -> pm.Model:
         noise_all = pt.concatenate([noise, pt.as_tensor([options.constraint_scale])])
         mu = pt.log(latent) + bias_all[src]
         dist = pm.Logistic.dist(mu, noise_all[src])
+        garbled = pm.Logistic.dist(mu, arrays["outlier_scale"])
         upper = pt.exp(pm.logcdf(dist, arrays["log_upper"]))
         lower = pt.exp(pm.logcdf(dist, arrays["log_lower"]))
-        pm.Potential("reports", pt.log(upper - lower).sum())
+        garbled_upper = pt.exp(pm.logcdf(garbled, arrays["log_upper"]))
+        garbled_lower = pt.exp(pm.logcdf(garbled, arrays["log_lower"]))
+        share = np.exp(arrays["log_outlier_share"])
+        probability = (1 - share) * (upper - lower) + share * (garbled_upper - garbled_lower)
+        pm.Potential("reports", pt.log(probability).sum())
     return model
