@@ -1,8 +1,12 @@
-"""Execute every example notebook in a temporary copy; fail on the first error.
+"""Execute every example notebook; fail on the first error.
 
-The committed notebooks keep their outputs from full runs. CI executes them
-with few draws (``NKEST_DRAWS``, read by the notebooks) to check they still
-run against the current code; the copies are thrown away.
+The committed notebooks keep their outputs from full runs (``--save``, with
+the notebooks' default draws). CI executes them with few draws
+(``NKEST_DRAWS``, read by the notebooks) to check they still run against the
+current code, and throws the executed copies away.
+
+    python examples/run_notebooks.py          # check (CI)
+    python examples/run_notebooks.py --save   # rerun and save the outputs
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ from nbclient import NotebookClient
 HERE = Path(__file__).parent
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     """Run the notebooks; return 0 when every one ran cleanly."""
+    save = "--save" in (sys.argv[1:] if argv is None else argv)
     notebooks = sorted(HERE.glob("*.ipynb"))
     if not notebooks:
         print("no notebooks found", file=sys.stderr)
@@ -33,7 +38,10 @@ def main() -> int:
             resources={"metadata": {"path": str(HERE)}},
         )
         client.execute()
-        print(f"ran {path.name} in {time.perf_counter() - start:.0f} s")
+        if save:
+            nbformat.write(notebook, path)
+        saved = " (saved)" if save else ""
+        print(f"ran {path.name} in {time.perf_counter() - start:.0f} s{saved}")
     return 0
 
 
