@@ -235,19 +235,24 @@ def run_sbc(
 def rank_uniformity(ranks: pd.DataFrame, draws: int, *, bins: int = 10) -> pd.DataFrame:
     """Chi-square test of uniform ranks, per column.
 
-    Ranks take values 0..``draws``; they are grouped into ``bins`` equal bins.
+    Ranks take the ``draws + 1`` values 0..``draws``; they are grouped into
+    ``bins`` bins of as equal a number of values as possible, and each bin's
+    expected count is its share of the values (101 values in 10 bins: one bin
+    holds 11 of them).
 
     Returns
     -------
     pandas.DataFrame
         ``quantity, simulations, chi2, p_value``.
     """
-    edges = np.linspace(0, draws + 1, bins + 1)
+    values_per_bin = np.diff(np.linspace(0, draws + 1, bins + 1).round().astype(int))
+    edges = np.concatenate([[0], np.cumsum(values_per_bin)]) - 0.5
+    share = values_per_bin / values_per_bin.sum()
     rows = []
     for name in ranks.columns:
         values = ranks[name].dropna().to_numpy()
         counts, _ = np.histogram(values, bins=edges)
-        chi2, p = stats.chisquare(counts)
+        chi2, p = stats.chisquare(counts, share * counts.sum())
         rows.append({"quantity": name, "simulations": len(values), "chi2": chi2, "p_value": p})
     return pd.DataFrame(rows)
 
