@@ -38,7 +38,8 @@ def fit(
     reports : Reports, DataFrame or path
         The reports (anything ``nkest.load_reports`` reads).
     end : str, optional
-        Last date of the estimate (ISO date); default: the latest ``as_of``.
+        Last date of the estimate (ISO date); default: the last date a usable
+        report speaks of (its ``as_of``, or the end of its window).
     freq : str
         Time grid: ``"W"`` weekly (default), ``"D"`` daily, ``"2W"``, ...
     draws : int
@@ -57,8 +58,9 @@ def fit(
         ``{"group_priors": {...}}``), ``priors`` (overrides of
         ``nkest.model.options.Priors``), ``origin``, ``sampler``
         ("auto", "nutpie", "pymc"), ``target_accept``, ``cores``,
-        ``approx_max_relative``, ``approaching_band``, ``constraint_scale``.
-        Unknown names are refused.
+        ``approx_max_relative``, ``approaching_band``, ``outlier_share``,
+        ``outlier_scale``, ``constraint_scale`` (see
+        ``nkest.model.options.FitOptions``). Unknown names are refused.
 
     Returns
     -------

@@ -74,7 +74,11 @@ class Estimate:
 
     @property
     def quantities(self) -> tuple[str, ...]:
-        """The quantities estimated (killed, wounded, casualties, and captured or missing)."""
+        """The quantities estimated.
+
+        Killed, wounded and casualties, and captured or missing when a used
+        report bounds them from above.
+        """
         return self._design.quantities
 
     def build_model(self) -> Any:

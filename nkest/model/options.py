@@ -155,7 +155,7 @@ class Priors:
     """
 
     rate_level_sd: float = 1.5
-    """Sd of the log mean daily rate (killed; captured and missing where reported)
+    """Sd of the log mean daily rate (killed; captured and missing where bounded from above)
     around a centre read from the reports' magnitude: a factor of 20 either way at
     two sd."""
     rate_variability: tuple[float, float] = (1.0, 0.5)
@@ -229,7 +229,8 @@ class FitOptions:
     """Every option of ``nkest.fit`` besides the sampler's draws and seed."""
 
     end: str | None = None
-    """Last date of the estimate (ISO); default: the latest ``as_of``."""
+    """Last date of the estimate (ISO); default: the last date a usable report speaks of
+    (its ``as_of``, or the end of its window)."""
     freq: str = "W"
     """Time grid step: ``"W"`` (weekly), ``"D"`` (daily), or ``"<n>D"``/``"<n>W"``."""
     origin: str | None = None
