@@ -13,6 +13,7 @@ sampling starts.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -61,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             print("nkest: interrupted", file=sys.stderr)
             return 130
+        except BrokenPipeError:  # the reader stopped early (`nkest check ... | head`)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes
+            return 141  # 128 + SIGPIPE, as other command-line tools do
         except Exception as error:
             if args.debug:
                 raise

@@ -20,7 +20,7 @@ from nkest.model.likelihood import OPEN_BOUND
 from nkest.model.options import FitOptions
 from nkest.reports import Reports
 
-__all__ = ["KINDS", "Design", "make_design"]
+__all__ = ["KINDS", "Design", "default_end", "make_design"]
 
 CORE_QUANTITIES = ("killed", "wounded", "casualties")
 OPTIONAL_QUANTITIES = ("captured", "missing")
@@ -103,48 +103,11 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
         If nothing usable remains, or the identification names sources or
         groups that have no usable reports.
     """
-    frame = reports.to_frame()
-    frame["reason"] = frame["exclude"]
-    frame["excluded_by"] = np.where(frame["exclude"] != "", "reports", "")
-
-    _exclude(
-        frame,
-        (frame["quantity"] == "deployed") & (frame["constraint"] != "cap"),
-        "troops deployed are not estimated; only deployed rows marked constraint=cap "
-        "are used, as caps on all losses",
-    )
-    _exclude(
-        frame,
-        (frame["scope"] == "incident") & (frame["constraint"] == "cap"),
-        "a cap on one incident does not bound the total",
-    )
-    _exclude(
-        frame,
-        (frame["scope"] == "incident")
-        & (frame["constraint"] == "")
-        & frame["qualifier"].isin(["at_most", "fewer_than"]),
-        "an upper bound on one incident says nothing about the total",
-    )
-    _exclude(
-        frame,
-        (frame["qualifier"] == "fewer_than") & (frame["value"] == 0),
-        "fewer than 0 is impossible",
-    )
-    _exclude(
-        frame,
-        (frame["constraint"] == "cap") & frame["qualifier"].isin(["at_least", "more_than"]),
-        "a cap worded as a lower bound ('at least', 'more than') gives no upper limit",
-    )
-
+    frame = _claimed(reports, options)
     origin = _origin(reports, options)
     step = parse_freq(options.freq)
-    usable = frame["reason"] == ""
-    if not usable.any():
-        raise ValueError("no usable reports: every report is excluded (see Reports.excluded)")
     latest = frame[["as_of", "period_end"]].max(axis=1)
-    # The default end is the last date a usable report speaks of: ending on the date of
-    # a report the model then drops would extrapolate past the evidence for nothing.
-    end = dt.date.fromisoformat(options.end) if options.end else latest[usable].max().date()
+    end = dt.date.fromisoformat(options.end) if options.end else _last_date(frame)
     _exclude(
         frame,
         latest > pd.Timestamp(end),
@@ -154,29 +117,12 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
         at_origin = pd.Timestamp(origin)
         before = (frame["period_start"] <= at_origin) | (frame["as_of"] <= at_origin)
         _exclude(frame, before, f"refers to a date on or before the origin ({origin})")
+    _exclude_unbounded(frame)
     usable = frame["reason"] == ""
     if not usable.any():
         raise ValueError(f"no usable reports up to the end of the estimate ({end})")
     grid = make_grid(_first_date(frame[usable]), end, step, origin)
 
-    claims = _claims(frame, options)
-    frame = frame.join(claims)
-    _exclude(
-        frame,
-        frame["kind"].isna() & (frame["reason"] == ""),
-        "the claim carries no information (a lower bound of zero)",
-    )
-    for quantity in OPTIONAL_QUANTITIES:
-        rows = frame["quantity"] == quantity
-        bounded = rows & (frame["reason"] == "") & np.isfinite(frame["upper"].astype(float))
-        if (rows & (frame["reason"] == "")).any() and not bounded.any():
-            _exclude(
-                frame,
-                rows,
-                f"only lower bounds of {quantity} are reported: with no figure that bounds "
-                f"it from above, its total would be set by the prior alone (and would "
-                f"take room under the caps on all losses)",
-            )
     used = frame[frame["reason"] == ""].copy()
     if used.empty:
         raise ValueError("no usable reports remain")
@@ -318,6 +264,82 @@ def _noise_mixture(constrained: np.ndarray, options: FitOptions) -> dict[str, np
         "log_outlier_share": np.maximum(log_share, _OUTSIDE_SPAN),
         "outlier_scale": np.full(len(share), options.outlier_scale),
     }
+
+
+def default_end(reports: Reports, options: FitOptions | None = None) -> dt.date:
+    """Return the end of the estimate when none is given: the last date a used report reads.
+
+    Its ``as_of`` or ``period_end``, among the reports the model uses (those
+    it excludes whatever the dates, such as troops-deployed rows that are not
+    caps, do not extend the estimate). Studies that refit subsets of the
+    reports pass this end to every fit, so that all of them speak of the same
+    date.
+    """
+    from nkest.model.options import make_options
+
+    return _last_date(_claimed(reports, options or make_options()))
+
+
+def _last_date(frame: pd.DataFrame) -> dt.date:
+    usable = frame["reason"] == ""
+    if not usable.any():
+        raise ValueError("no usable reports: every report is excluded (see Reports.excluded)")
+    # Ending on the date of a report the model then drops would extrapolate past the
+    # evidence for nothing.
+    return frame.loc[usable, ["as_of", "period_end"]].max(axis=1).max().date()
+
+
+def _claimed(reports: Reports, options: FitOptions) -> pd.DataFrame:
+    """Every report with its claim, and the reason the model excludes it whatever the dates."""
+    frame = reports.to_frame()
+    frame["reason"] = frame["exclude"]
+    frame["excluded_by"] = np.where(frame["exclude"] != "", "reports", "")
+    _exclude(
+        frame,
+        (frame["quantity"] == "deployed") & (frame["constraint"] != "cap"),
+        "troops deployed are not estimated; only deployed rows marked constraint=cap "
+        "are used, as caps on all losses",
+    )
+    _exclude(
+        frame,
+        (frame["scope"] == "incident") & (frame["constraint"] == "cap"),
+        "a cap on one incident does not bound the total",
+    )
+    _exclude(
+        frame,
+        (frame["scope"] == "incident")
+        & (frame["constraint"] == "")
+        & frame["qualifier"].isin(["at_most", "fewer_than"]),
+        "an upper bound on one incident says nothing about the total",
+    )
+    _exclude(
+        frame,
+        (frame["constraint"] == "cap") & frame["qualifier"].isin(["at_least", "more_than"]),
+        "a cap worded as a lower bound ('at least', 'more than') gives no upper limit",
+    )
+    frame = frame.join(_claims(frame, options))
+    _exclude(
+        frame,
+        frame["kind"].isna() & (frame["reason"] == ""),
+        "the claim carries no information (a lower bound of zero)",
+    )
+    _exclude_unbounded(frame)
+    return frame
+
+
+def _exclude_unbounded(frame: pd.DataFrame) -> None:
+    """Exclude captured or missing when no used report bounds it from above."""
+    for quantity in OPTIONAL_QUANTITIES:
+        rows = frame["quantity"] == quantity
+        bounded = rows & (frame["reason"] == "") & np.isfinite(frame["upper"].astype(float))
+        if (rows & (frame["reason"] == "")).any() and not bounded.any():
+            _exclude(
+                frame,
+                rows,
+                f"only lower bounds of {quantity} are reported: with no figure that bounds "
+                f"it from above, its total would be set by the prior alone (and would "
+                f"take room under the caps on all losses)",
+            )
 
 
 def _exclude(frame: pd.DataFrame, mask: pd.Series, reason: str) -> None:

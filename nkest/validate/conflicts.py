@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from nkest.fit import Estimate
+from nkest.model.design import default_end
 from nkest.reports import Reports
 from nkest.results.summaries import DEFAULT_PROB
 from nkest.validate.parallel import FitTask, run_fits
@@ -78,7 +79,7 @@ def leave_one_source_out(
     """
     frame = reports.to_frame()
     kept = frame[frame["exclude"] == ""]
-    end = fit_kwargs.pop("end", None) or kept["as_of"].max().date().isoformat()
+    end = fit_kwargs.pop("end", None) or default_end(reports).isoformat()
     if sources is None:
         observed = kept[(kept["constraint"] == "") & (kept["quantity"] != "deployed")]
         sources = sorted(observed["source"].unique())

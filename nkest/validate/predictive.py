@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from nkest.fit import Estimate
-from nkest.model.design import ALL_LOSSES, make_design
+from nkest.model.design import ALL_LOSSES, default_end, make_design
 from nkest.model.likelihood import draw_log_noise, tail_probability
 from nkest.reports import Reports
 from nkest.results.summaries import DEFAULT_PROB
@@ -269,7 +269,7 @@ def leave_future_out(
         quantity, role, new_source`` (a source the early fit never saw,
         predicted as a new member of its group), ``tail_p, inside``.
     """
-    end = fit_kwargs.pop("end", None) or reports.to_frame().query("exclude == ''")["as_of"].max()
+    end = fit_kwargs.pop("end", None) or default_end(reports)
     end = pd.Timestamp(end).date().isoformat()
     tasks = []
     frame = reports.to_frame()

@@ -12,7 +12,7 @@ import argparse
 import datetime as dt
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,11 @@ class Settings:
     def small(cls, workers: int | None = None) -> Settings:
         """Return the CI sizes: every study runs, few data sets."""
         return cls(recovery=3, sbc=12, coverage=2, workers=workers, quick=True)
+
+
+def headline_dates(estimate: Estimate) -> list[str]:
+    """Return the dates the DPRK studies compare: NIS's April 2025 briefing and the end."""
+    return ["2025-04-30", estimate.grid.end.isoformat()]
 
 
 def _md(frame: pd.DataFrame) -> str:
@@ -257,7 +262,7 @@ def _dprk_conflicts(page: _Page, settings: Settings, estimate: Estimate) -> str:
     sources = ["NIS", "Ukraine President"] if settings.quick else None
     loso = leave_one_source_out(
         load_dataset("dprk"),
-        dates=["2025-04-30", "2026-01-06"],
+        dates=headline_dates(estimate),
         sources=sources,
         random_seed=1,
         draws=draws,
@@ -306,7 +311,7 @@ def _sensitivity(page: _Page, settings: Settings, estimate: Estimate) -> str:
     identification = compare_fits(
         reports,
         variants,
-        dates=["2025-04-30", "2026-01-06"],
+        dates=headline_dates(estimate),
         quantities=("killed", "casualties"),
         random_seed=1,
         draws=draws,
@@ -328,14 +333,14 @@ def _sensitivity(page: _Page, settings: Settings, estimate: Estimate) -> str:
         reports,
         {name: {} for name in groups},
         transform=groups,
-        dates=["2025-04-30", "2026-01-06"],
+        dates=headline_dates(estimate),
         quantities=("killed", "casualties"),
         random_seed=1,
         draws=draws,
         tune=draws,
     )
     page.save(without, "dprk_without_groups")
-    priors = prior_sensitivity(estimate, dates=["2025-04-30", "2026-01-06"])
+    priors = prior_sensitivity(estimate, dates=headline_dates(estimate))
     page.save(priors, "dprk_prior_sensitivity")
     totals = priors[priors["variable"].str.startswith("total@")]
     return f"""## Sensitivity on the DPRK data
@@ -381,49 +386,88 @@ def _commit() -> str:
     return result.stdout.strip() if result.returncode == 0 else ""
 
 
-def publish(root: str | Path = "docs", settings: Settings | None = None) -> Path:
-    """Run every study and write ``<root>/validation.md``; return its path."""
+STUDIES = ("recovery", "sbc", "coverage", "predictive", "conflicts", "sensitivity")
+"""The studies of the page, in its order (names for ``--only``)."""
+
+
+def publish(
+    root: str | Path = "docs",
+    settings: Settings | None = None,
+    only: tuple[str, ...] = (),
+) -> Path:
+    """Run the studies and write ``<root>/validation.md``; return its path.
+
+    Each study's section is kept in ``validation-data/sections/``; with
+    ``only``, just those studies run again and the page is assembled from
+    the kept sections of the others, each stamped with its own date and
+    commit.
+    """
     settings = settings or Settings()
+    unknown = sorted(set(only) - set(STUDIES))
+    if unknown:
+        raise ValueError(f"unknown studies {unknown}; choose from {', '.join(STUDIES)}")
     root = Path(root)
     page = _Page(root)
-    estimate = fit(
-        load_dataset("dprk"),
-        random_seed=1,
-        progressbar=False,
-        draws=300 if settings.quick else 1000,
-        tune=300 if settings.quick else 1000,
+    sections = page.data / "sections"
+    sections.mkdir(exist_ok=True)
+    kept = {n for n in STUDIES if (sections / f"{n}.txt").exists()}
+    missing = [n for n in STUDIES if only and n not in only and n not in kept]
+    if missing:
+        raise ValueError(f"no kept section for {', '.join(missing)}: run them too")
+    needs_dprk = not only or set(only) & {"predictive", "conflicts", "sensitivity"}
+    estimate = (
+        fit(
+            load_dataset("dprk"),
+            random_seed=1,
+            progressbar=False,
+            draws=300 if settings.quick else 1000,
+            tune=300 if settings.quick else 1000,
+        )
+        if needs_dprk
+        else None
     )
-    path = root / "validation.md"
-    studies = [
-        ("recovery", lambda: _recovery(page, settings)),
-        ("simulation-based calibration", lambda: _sbc(page, settings)),
-        ("coverage", lambda: _coverage(page, settings)),
-        ("predictive checks", lambda: _dprk_predictive(page, settings, estimate)),
-        ("source conflicts", lambda: _dprk_conflicts(page, settings, estimate)),
-        ("sensitivity", lambda: _sensitivity(page, settings, estimate)),
-    ]
-    for title, study in studies:
-        page.run(title, study)
-        # The page so far, so that an hour of results survives a later study's failure.
-        path.with_suffix(".partial.md").write_text("\n".join(page.parts), encoding="utf-8")
-    path.with_suffix(".partial.md").unlink()
-    timing = ", ".join(f"{name} {seconds / 60:.0f} min" for name, seconds in page.timings)
-    from nkest import __version__
-
-    version = f"nkest {__version__}" + (f", commit {_commit()}" if _commit() else "")
-    header = f"""# Validation
+    runs = {
+        "recovery": lambda: _recovery(page, settings),
+        "sbc": lambda: _sbc(page, settings),
+        "coverage": lambda: _coverage(page, settings),
+        "predictive": lambda: _dprk_predictive(page, settings, estimate),
+        "conflicts": lambda: _dprk_conflicts(page, settings, estimate),
+        "sensitivity": lambda: _sensitivity(page, settings, estimate),
+    }
+    stamp = _stamp(settings)
+    parts = []
+    for name in STUDIES:
+        section = sections / f"{name}.txt"
+        if not only or name in only:
+            page.run(name, runs[name])
+            minutes = page.timings[-1][1] / 60
+            text = f"{page.parts[-1].rstrip()}\n\n*{stamp}; {minutes:.0f} min.*\n"
+            section.write_text(text, encoding="utf-8")  # kept: an hour survives a later failure
+        parts.append(section.read_text(encoding="utf-8"))
+    header = """# Validation
 
 Evidence that nkest's intervals mean what they say, and that no single source or assumption
-quietly decides the DPRK estimate. Generated on {dt.date.today().isoformat()} ({version}) by
-`python -m nkest.validate.publish{" --quick" if settings.quick else ""}` ({timing}).
+quietly decides the DPRK estimate. Regenerate the page with `python -m nkest.validate.publish`
+(`make validation`; about two hours on two cores), or one study with `--only NAME`. Each
+section says when, from which commit and how long it ran. Raw results are in
+`validation-data/`.
 """
     if settings.quick:
         header += (
             '\n!!! warning "Quick run"\n'
             "    Small data sets: the numbers below only show that the studies run.\n"
         )
-    path.write_text("\n".join([header, *page.parts]), encoding="utf-8")
+    path = root / "validation.md"
+    path.write_text("\n".join([header, *parts]), encoding="utf-8")
     return path
+
+
+def _stamp(settings: Settings) -> str:
+    from nkest import __version__
+
+    version = f"nkest {__version__}" + (f", commit {_commit()}" if _commit() else "")
+    command = "python -m nkest.validate.publish" + (" --quick" if settings.quick else "")
+    return f"Generated on {dt.date.today().isoformat()} ({version}) by `{command}`"
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -432,9 +476,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--root", default="docs", help="the docs folder (default: docs)")
     parser.add_argument("--quick", action="store_true", help="small studies (for CI)")
     parser.add_argument("--workers", type=int, default=None, help="parallel worker processes")
+    parser.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated studies to rerun ({', '.join(STUDIES)}); the others' kept "
+        "sections are reused",
+    )
+    parser.add_argument("--sbc", type=int, default=None, help="SBC simulations (default 200)")
     args = parser.parse_args(argv)
     settings = Settings.small(args.workers) if args.quick else Settings(workers=args.workers)
-    print(f"wrote {publish(args.root, settings)}")
+    if args.sbc:
+        settings = replace(settings, sbc=args.sbc)
+    only = tuple(filter(None, (name.strip() for name in args.only.split(","))))
+    print(f"wrote {publish(args.root, settings, only)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

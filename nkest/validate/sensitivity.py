@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from nkest.fit import Estimate, fit
+from nkest.model.design import default_end
 from nkest.reports import Reports
 from nkest.results.summaries import DEFAULT_PROB
 
@@ -80,7 +81,8 @@ def compare_fits(
         For a variant, a function applied to the reports first (e.g. leaving
         a source group out).
     **fit_kwargs
-        Passed to every ``nkest.fit`` (draws, random_seed, ...).
+        Passed to every ``nkest.fit`` (draws, random_seed, ...); ``end``
+        defaults to the end of the estimate of all the reports.
 
     Returns
     -------
@@ -88,6 +90,8 @@ def compare_fits(
         Columns ``variant, date, quantity, median, lower, upper, identification,
         passed``.
     """
+    # Leaving reports out can move the default end: every variant speaks of the same end.
+    fit_kwargs.setdefault("end", default_end(reports).isoformat())
     rows = []
     for name, options in variants.items():
         data = (transform or {}).get(name, lambda r: r)(reports)
@@ -197,10 +201,11 @@ def main() -> None:
     """Print the identification comparison for the DPRK data as Markdown."""
     from nkest.datasets import load_dataset
 
+    reports = load_dataset("dprk")
     table = compare_fits(
-        load_dataset("dprk"),
+        reports,
         IDENTIFICATION_VARIANTS_DPRK,
-        dates=["2025-04-30", "2026-01-06"],
+        dates=["2025-04-30", default_end(reports).isoformat()],
         quantities=("killed", "casualties"),
         random_seed=1,
     )
