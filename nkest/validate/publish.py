@@ -33,7 +33,7 @@ class Settings:
     """Sizes of the studies."""
 
     recovery: int = 20
-    sbc: int = 200
+    sbc: int = 400
     coverage: int = 50
     workers: int | None = None
     quick: bool = False
@@ -482,7 +482,7 @@ def main(argv: list[str] | None = None) -> None:
         help=f"comma-separated studies to rerun ({', '.join(STUDIES)}); the others' kept "
         "sections are reused",
     )
-    parser.add_argument("--sbc", type=int, default=None, help="SBC simulations (default 200)")
+    parser.add_argument("--sbc", type=int, default=None, help="SBC simulations (default 400)")
     args = parser.parse_args(argv)
     settings = Settings.small(args.workers) if args.quick else Settings(workers=args.workers)
     if args.sbc:
