@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import subprocess
 import sys
@@ -76,7 +77,10 @@ def main(argv: list[str] | None = None) -> int:
                 "  of which import / compile / sample (s)",
                 f"{fresh['import']:.1f} / {fresh['compile']:.1f} / {fresh['sample']:.1f}",
                 "",
-                "",
+                f"{fresh['steps_per_draw']:.0f} leapfrog steps per draw, about "
+                f"{fresh['gradient_microseconds']:.0f} µs per gradient; diagnostics "
+                f"{'passed' if fresh['passed'] else 'FAILED'} ({fresh['divergences']} "
+                f"divergences, R-hat {fresh['max_rhat']:.3f}, min ESS {fresh['min_ess_bulk']:.0f})",
             ),
             (
                 "second fit with new data, warm process (s)",
@@ -154,7 +158,32 @@ def main(argv: list[str] | None = None) -> int:
     (out / ("smoke.json" if args.smoke else "latest.json")).write_text(
         json.dumps(results, indent=2)
     )
+    if not args.smoke and not args.only:
+        _write_results_table(rows, results)
     return 0
+
+
+def _write_results_table(rows: list[tuple[str, str, str, str]], results: dict) -> None:
+    """Put the table of a full run between the results markers of docs/performance.md."""
+    page = HERE.parent / "docs" / "performance.md"
+    start, end = "<!-- results:start -->", "<!-- results:end -->"
+    text = page.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        print(f"{page} has no results markers; table not written", file=sys.stderr)
+        return
+    lines = [
+        f"Measured on {time.strftime('%Y-%m-%d')} by `python benchmarks/run.py` "
+        f"(Python {results['python']}, {results['machine']}, {os.cpu_count()} cores); "
+        "raw numbers in `benchmarks/results/latest.json`.",
+        "",
+        "| Benchmark | Measured | Target | Ratio / note |",
+        "|---|---|---|---|",
+        *(f"| {row[0].strip()} | {row[1]} | {row[2]} | {row[3]} |" for row in rows),
+    ]
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    page.write_text(f"{before}{start}\n" + "\n".join(lines) + f"\n{end}{after}", encoding="utf-8")
+    print(f"wrote the results table into {page}")
 
 
 if __name__ == "__main__":

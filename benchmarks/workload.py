@@ -6,6 +6,7 @@ Run by ``benchmarks/run.py``; e.g. ``python benchmarks/workload.py fresh``.
 from __future__ import annotations
 
 import json
+import os
 import resource
 import sys
 import time
@@ -35,7 +36,16 @@ def fresh(draws: int, tune: int, chains: int) -> dict:
     done = time.perf_counter()
     seconds = estimate.sampling.seconds
     diagnostics = estimate.diagnostics()
+    steps = estimate.posterior["sample_stats"]["n_steps"]
+    # Tuning steps are not kept; they cost about as many leapfrog steps per draw.
+    leapfrogs = float(steps.sum()) * (draws + tune) / draws
+    busy_cores = min(chains, os.cpu_count() or 1)
     return {
+        "steps_per_draw": float(steps.mean()),
+        "gradient_microseconds": 1e6 * seconds.get("sample", 0.0) * busy_cores / leapfrogs,
+        "divergences": diagnostics["divergences"],
+        "max_rhat": diagnostics["max_rhat"],
+        "min_ess_bulk": diagnostics["min_ess_bulk"],
         "import": imported - START,
         "build": seconds["build"],
         "compile": seconds.get("compile", 0.0),
