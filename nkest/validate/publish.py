@@ -400,10 +400,10 @@ def publish(
     Each study's section is kept in ``validation-data/sections/``; with
     ``only``, just those studies run again and the page is assembled from
     the kept sections of the others, each stamped with its own date and
-    commit.
+    commit. ``only=("none",)`` runs nothing and assembles the page.
     """
     settings = settings or Settings()
-    unknown = sorted(set(only) - set(STUDIES))
+    unknown = sorted(set(only) - {*STUDIES, "none"})
     if unknown:
         raise ValueError(f"unknown studies {unknown}; choose from {', '.join(STUDIES)}")
     root = Path(root)
@@ -457,9 +457,65 @@ section says when, from which commit and how long it ran. Raw results are in
             '\n!!! warning "Quick run"\n'
             "    Small data sets: the numbers below only show that the studies run.\n"
         )
+    header += "\n" + _at_a_glance(page.data)
     path = root / "validation.md"
     path.write_text("\n".join([header, *parts]), encoding="utf-8")
     return path
+
+
+def _at_a_glance(data: Path) -> str:
+    """Summarise the page's headline numbers from its raw results."""
+    from nkest.validate.coverage import coverage_table
+    from nkest.validate.predictive import future_rate
+    from nkest.validate.recovery import RecoveryResult
+    from nkest.validate.sbc import rank_uniformity
+
+    lines = ["## At a glance", ""]
+    totals = pd.read_csv(data / "recovery_totals.csv")
+    biases = pd.read_csv(data / "recovery_biases.csv")
+    recovery = RecoveryResult(totals, biases, 0.9)
+    cover = recovery.coverage()
+    lines.append(
+        f"- **Recovery** ({totals['seed'].nunique()} simulated conflicts): the 90% intervals "
+        f"cover the true killed in {cover['killed']:.0%} and the true wounded in "
+        f"{cover['wounded']:.0%} of the data sets; {recovery.bias_coverage():.0%} of the bias "
+        f"factors' 90% intervals cover the truth (correlation {recovery.bias_correlation():.2f})."
+    )
+    ranks = pd.read_csv(data / "sbc_ranks.csv")
+    uniformity = rank_uniformity(ranks, 100)
+    worst = uniformity.loc[uniformity["p_value"].idxmin()]
+    lines.append(
+        f"- **Simulation-based calibration** ({len(ranks)} simulations, {len(uniformity)} "
+        f"quantities): smallest uniformity p-value {worst['p_value']:.3f} "
+        f"({worst['quantity']}); "
+        + ("none is rejected at 0.01." if worst["p_value"] > 0.01 else "REJECTED at 0.01.")
+    )
+    table = coverage_table(pd.read_csv(data / "coverage.csv"))
+    ninety = table["90% coverage"]
+    inside = ((ninety >= 0.85) & (ninety <= 0.95)).sum()
+    beats = (table["error: nkest median (%)"] < table["error: latest report (%)"]) & (
+        table["error: nkest median (%)"] < table["error: mean of sources' latest (%)"]
+    )
+    outside = table[(ninety < 0.85) | (ninety > 0.95)]
+    detail = "; ".join(
+        f"{row['regime']}, {row['quantity']}: {row['90% coverage']:.2f}"
+        for _, row in outside.iterrows()
+    )
+    lines.append(
+        f"- **Coverage** ({table['data sets'].min()} data sets in each of "
+        f"{table['regime'].nunique()} regimes): 90% intervals cover the truth in "
+        f"{ninety.min():.0%}–{ninety.max():.0%} of data sets; {inside} of {len(table)} "
+        f"regime and quantity pairs are within 85–95%"
+        + (f" (outside: {detail})" if detail else "")
+        + f". The posterior median beats both baselines in {int(beats.sum())} of {len(table)}."
+    )
+    rate = future_rate(pd.read_csv(data / "dprk_leave_future_out.csv"))
+    lines.append(
+        f"- **Leave-future-out on the DPRK data**: {rate['inside']} of {rate['reports']} later "
+        f"reports fall inside their 90% predictive intervals, a rate of {rate['rate']:.2f} "
+        f"(95% interval {rate['rate_lower']:.2f}–{rate['rate_upper']:.2f})."
+    )
+    return "\n".join(lines) + "\n"
 
 
 def _stamp(settings: Settings) -> str:
@@ -480,7 +536,7 @@ def main(argv: list[str] | None = None) -> None:
         "--only",
         default="",
         help=f"comma-separated studies to rerun ({', '.join(STUDIES)}); the others' kept "
-        "sections are reused",
+        "sections are reused; 'none' only assembles the page",
     )
     parser.add_argument("--sbc", type=int, default=None, help="SBC simulations (default 400)")
     args = parser.parse_args(argv)
