@@ -152,3 +152,28 @@ def test_a_wild_source_is_found_by_leave_one_source_out(simulated):
     shift = table.set_index("left_out")["shift_pct"]
     assert shift["none"] == 0
     assert abs(shift["S1"]) > abs(shift["S4"])
+
+
+def test_compare_fits_tabulates_variants_and_shows_a_failed_fit(simulated):
+    from nkest.validate.sensitivity import compare_fits, identification_markdown
+
+    end = simulated.daily.index[-1].date().isoformat()
+    variants = {
+        "groups": {},
+        "S1 unbiased": {"identification": {"reference": ["S1"]}},
+        # 2 chains x 30 draws cannot reach 200 effective draws: a fit that fails.
+        "too short": {"draws": 30, "tune": 30},
+    }
+    table = compare_fits(
+        simulated.reports, variants, end=end, random_seed=1, quantities=("killed",), **FAST
+    )
+    assert list(table["variant"].unique()) == list(variants)
+    assert table.set_index("variant").loc["S1 unbiased", "identification"] == "S1 unbiased"
+    status = table.groupby("variant")["diagnostics"].first()
+    assert not table.set_index("variant").loc["too short", "passed"]
+    assert "ESS" in status["too short"]
+    assert (table["lower"] <= table["median"]).all()
+    assert (table["median"] <= table["upper"]).all()
+    markdown = identification_markdown(table)
+    assert "diagnostics" in markdown.splitlines()[0]
+    assert status["too short"] in markdown

@@ -343,10 +343,21 @@ def _sensitivity(page: _Page, settings: Settings, estimate: Estimate) -> str:
     priors = prior_sensitivity(estimate, dates=headline_dates(estimate))
     page.save(priors, "dprk_prior_sensitivity")
     totals = priors[priors["variable"].str.startswith("total@")]
+    failed = sorted(
+        set(identification.loc[~identification["passed"], "variant"])
+        | set(without.loc[~without["passed"], "variant"])
+    )
+    failed_note = (
+        f" Fits that failed their diagnostics ({'; '.join(failed)}) are shown, not hidden:"
+        " read their rows as indicative, and refit them with more draws before citing them."
+        if failed
+        else " Every fit passed its diagnostics."
+    )
     return f"""## Sensitivity on the DPRK data
 
 **Identification.** The same reports under other identification assumptions (see
-[the model](model.md#identification)):
+[the model](model.md#identification)), {draws:,} draws per chain; the last column gives each
+fit's sampler diagnostics.{failed_note}
 
 {identification_markdown(identification)}
 

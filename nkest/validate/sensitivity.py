@@ -88,7 +88,7 @@ def compare_fits(
     -------
     pandas.DataFrame
         Columns ``variant, date, quantity, median, lower, upper, identification,
-        passed``.
+        passed, diagnostics`` (``diagnostics``: "passed", or what failed in words).
     """
     # Leaving reports out can move the default end: every variant speaks of the same end.
     fit_kwargs.setdefault("end", default_end(reports).isoformat())
@@ -96,7 +96,9 @@ def compare_fits(
     for name, options in variants.items():
         data = (transform or {}).get(name, lambda r: r)(reports)
         estimate: Estimate = fit(data, progressbar=False, **{**fit_kwargs, **options})
-        passed = estimate.diagnostics()["passed"]
+        diagnostics = estimate.diagnostics()
+        passed = diagnostics["passed"]
+        in_words = "passed" if passed else "; ".join(diagnostics["failures"])
         table = estimate.summary(
             dates=list(dates) if dates else None, quantities=quantities, prob=prob
         )
@@ -111,6 +113,7 @@ def compare_fits(
                     "upper": row.upper,
                     "identification": estimate.identification,
                     "passed": passed,
+                    "diagnostics": in_words,
                 }
             )
     return pd.DataFrame(rows)
@@ -213,7 +216,11 @@ def main() -> None:
 
 
 def identification_markdown(table: pd.DataFrame) -> str:
-    """Format a ``compare_fits`` table as one row per variant, one column per total."""
+    """Format a ``compare_fits`` table as one row per variant, one column per total.
+
+    A last column gives each fit's sampler diagnostics ("passed" or what
+    failed), so that a failed fit is never read as a result.
+    """
     table = table.assign(
         cell=[
             f"{m:,.0f} ({lo:,.0f}–{hi:,.0f})"
@@ -224,6 +231,8 @@ def identification_markdown(table: pd.DataFrame) -> str:
         index="variant", columns=["quantity", "date"], values="cell", aggfunc="first", sort=False
     )
     wide.columns = [f"{q} by {d.day} {d:%b %Y}" for q, d in wide.columns]
+    if "diagnostics" in table:
+        wide["diagnostics"] = table.groupby("variant", sort=False)["diagnostics"].first()
     return wide.to_markdown()
 
 
