@@ -241,7 +241,7 @@ class Estimate:
         Examples
         --------
         >>> estimate.cite("killed", "2025-04-30")  # doctest: +SKIP
-        'An estimated 1,300 North Korean soldiers had been killed by 30 April 2025 (90% ...'
+        'An estimated 950 North Korean soldiers had been killed by 30 April 2025 (90% ...'
         """
         from nkest import __version__
         from nkest.errors import ConvergenceError
