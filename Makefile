@@ -42,7 +42,7 @@ notebooks: $(STAMP)
 validation: $(STAMP)
 	$(BIN)/python -m nkest.validate.publish --workers 2
 
-# Speed: every target with its ratio to a baseline timed in the same run (about 30 min).
+# Speed: every target with its ratio to a baseline timed in the same run (about an hour).
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 

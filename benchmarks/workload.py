@@ -135,8 +135,32 @@ def scale(reports: int, sources: int, freq: str, draws: int, tune: int, chains: 
         sources_per_group=per_group,
         start="2021-01-01",  # four years that end before today
     )
-    built = time.perf_counter()
     end = sim.daily.index[-1].date().isoformat()
+    case = {"reports": len(sim.reports), "sources": groups * per_group, "freq": freq}
+    print("PARTIAL " + json.dumps(case), flush=True)
+    # A short one-chain pilot compiles the model (the full fit reuses it) and prices a
+    # gradient, so that a fit stopped at the time limit still says what bounds it.
+    pilot_size = 50
+    pilot = nkest.fit(
+        sim.reports,
+        end=end,
+        freq=freq,
+        draws=pilot_size,
+        tune=pilot_size,
+        chains=1,
+        random_seed=1,
+        progressbar=False,
+    )
+    steps = pilot.posterior["sample_stats"]["n_steps"]
+    leapfrogs = float(steps.sum()) * 2  # tuning steps are not kept; about as many
+    case.update(
+        grid=pilot.grid.size,
+        compile=pilot.sampling.seconds.get("compile", 0.0),
+        gradient_microseconds=1e6 * pilot.sampling.seconds.get("sample", 0.0) / leapfrogs,
+        pilot_steps_per_draw=float(steps.mean()),
+    )
+    print("PARTIAL " + json.dumps(case), flush=True)
+    sampled = time.perf_counter()
     estimate = nkest.fit(
         sim.reports,
         end=end,
@@ -150,12 +174,10 @@ def scale(reports: int, sources: int, freq: str, draws: int, tune: int, chains: 
     done = time.perf_counter()
     diagnostics = estimate.diagnostics()
     return {
-        "reports": len(sim.reports),
-        "sources": groups * per_group,
-        "freq": freq,
-        "grid": estimate.grid.size,
-        "fit_seconds": done - built,
-        "compile": estimate.sampling.seconds.get("compile", 0.0),
+        **case,
+        # The time of a fit from the reports: compiling (in the pilot) plus sampling.
+        "fit_seconds": case["compile"] + (done - sampled),
+        "steps_per_draw": float(estimate.posterior["sample_stats"]["n_steps"].mean()),
         "sample": estimate.sampling.seconds.get("sample", 0.0),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "passed": diagnostics["passed"],
