@@ -38,7 +38,7 @@ docs: $(STAMP)
 notebooks: $(STAMP)
 	NKEST_DRAWS=200 $(BIN)/python examples/run_notebooks.py
 
-# Regenerate docs/validation.md, its figures and data (about an hour on two cores).
+# Regenerate docs/validation.md, its figures and data (about two hours on two cores).
 validation: $(STAMP)
 	$(BIN)/python -m nkest.validate.publish --workers 2
 
