@@ -420,3 +420,34 @@ def test_cli_bad_csv_exits_2(tmp_path, capsys):
     path.write_text("published,source,quantity,value\n2024-12-19,NIS,killed,-5\n")
     assert main(["fit", str(path), "--out", str(tmp_path / "out")]) == 2
     assert "line 2, column 'value': got '-5'" in capsys.readouterr().err
+
+
+def test_early_totals_note_names_the_first_upper_bound_of_each_total():
+    from types import SimpleNamespace
+
+    from nkest.results.report import early_totals_note, first_upper_bounds
+
+    inf = float("inf")
+    rows = [
+        # (quantity, scope, role, as_of, upper)
+        ("killed", "cumulative", "observation", "2024-10-03", inf),  # a lower bound
+        ("killed", "incident", "observation", "2024-11-20", inf),
+        ("killed", "period", "observation", "2024-11-30", 500.0),  # bounds an increase only
+        ("killed", "cumulative", "floor", "2024-11-01", 300.0),
+        ("casualties", "cumulative", "observation", "2024-12-23", 1150.0),
+        ("killed", "cumulative", "observation", "2025-01-13", 350.0),
+        ("wounded", "cumulative", "observation", "2024-12-19", 999.5),
+    ]
+    used = pd.DataFrame(rows, columns=["quantity", "scope", "role", "as_of", "upper"])
+    used["as_of"] = pd.to_datetime(used["as_of"])
+    estimate = SimpleNamespace(used=used, quantities=("killed", "wounded", "casualties"))
+    bounds = first_upper_bounds(estimate)
+    assert bounds == {
+        "killed": pd.Timestamp("2024-12-23"),  # casualties bound killed too
+        "wounded": pd.Timestamp("2024-12-19"),
+        "casualties": pd.Timestamp("2024-12-23"),
+    }
+    note = early_totals_note(estimate, [pd.Timestamp("2024-09-30"), pd.Timestamp("2025-03-31")])
+    assert "killed: 23 December 2024" in note
+    assert "wounded: 19 December 2024" in note
+    assert early_totals_note(estimate, [pd.Timestamp("2025-03-31")]) == ""

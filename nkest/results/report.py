@@ -44,6 +44,52 @@ def report_dates(estimate: Estimate) -> list[pd.Timestamp]:
     return sorted({*quarters[quarters > grid.dates[0]], grid.dates[-1]})
 
 
+# The reports that bound a total from above: its own, and casualties (killed + wounded).
+_BOUNDED_BY = {
+    "killed": ("killed", "casualties"),
+    "wounded": ("wounded", "casualties"),
+    "casualties": ("casualties",),
+}
+
+
+def first_upper_bounds(estimate: Estimate) -> dict[str, pd.Timestamp]:
+    """Return, per total, the date of the first used report that bounds it from above.
+
+    Before that date a total rests on the prior and on lower bounds only
+    (a count over a window bounds the increase in the window, not the total).
+    Quantities with no such report are left out.
+    """
+    import numpy as np
+
+    used = estimate.used
+    observed = used[
+        (used["role"] == "observation")
+        & (used["scope"] == "cumulative")
+        & np.isfinite(used["upper"])
+    ]
+    dates = pd.to_datetime(observed["as_of"])
+    out = {}
+    for quantity, bounding in _BOUNDED_BY.items():
+        chosen = dates[observed["quantity"].isin(bounding)]
+        if quantity in estimate.quantities and len(chosen):
+            out[quantity] = chosen.min()
+    return out
+
+
+def early_totals_note(estimate: Estimate, dates: list[pd.Timestamp]) -> str:
+    """Return a caveat for the table's dates before the first upper bound of a total."""
+    bounds = first_upper_bounds(estimate)
+    early = {q: d for q, d in bounds.items() if any(date < d for date in dates)}
+    if not early:
+        return ""
+    listed = "; ".join(f"{q}: {d.day} {d:%B %Y}" for q, d in early.items())
+    return (
+        "Before the first report that bounds a total from above "
+        f"({listed}), that total rests on the prior and on lower bounds only: read "
+        "the rows before those dates as the model's assumptions, not as what the reports say."
+    )
+
+
 def worded(row: Mapping[str, Any]) -> str:
     """Return a report's figure as its source worded it ("at least 6", "1,500–2,000")."""
     if pd.isna(row["value"]):
@@ -133,7 +179,8 @@ def write_report(
         figure.savefig(directory / "figures" / f"{name}.png", dpi=150, bbox_inches="tight")
 
     quantities = [q for q in ("killed", "wounded", "casualties") if q in estimate.quantities]
-    summary = estimate.summary(dates=report_dates(estimate), quantities=quantities, prob=prob)
+    dates = report_dates(estimate)
+    summary = estimate.summary(dates=dates, quantities=quantities, prob=prob)
     bias = estimate.source_bias(prob=prob)
     checks = estimate.report_checks(prob=prob)
     worded_claims = {row.report_id: worded(row._asdict()) for row in estimate.used.itertuples()}
@@ -249,6 +296,7 @@ def write_report(
         "provenance": _markdown_text("Source: " + provenance),
         "prob_pct": f"{prob:.0%}",
         "summary_table": format_table(summary),
+        "early_note": early_totals_note(estimate, dates),
         "identification": estimate.identification,
         "bias_table": format_table(bias),
         "surprising": surprising_text,
