@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  {rest:5.1f} s  the rest: mostly numba compiling the C callbacks it is given")
 
     value_vars = model.value_vars
-    gradient = pytensor.grad(model.logp(), value_vars)
-    outputs = [model.logp(), *gradient]
+    logp = model.logp()
+    outputs = [logp, *pytensor.grad(logp, value_vars)]
     point = model.initial_point()
     inputs = [point[v.name] for v in value_vars]
     plain = pytensor.function(value_vars, outputs, on_unused_input="ignore")

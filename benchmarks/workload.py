@@ -24,6 +24,19 @@ def _headline_ess_per_second(estimate, sample_seconds: float) -> float:
     return float(ess["t"].min()) / sample_seconds
 
 
+def _sampler_work(estimate) -> dict:
+    """Leapfrog steps per draw, and the seconds of one gradient on one core."""
+    sampling = estimate.sampling
+    steps = estimate.posterior["sample_stats"]["n_steps"]
+    # Tuning steps are not kept; they cost about as many leapfrog steps per draw.
+    leapfrogs = float(steps.sum()) * (sampling.draws + sampling.tune) / sampling.draws
+    busy_cores = min(sampling.chains, os.cpu_count() or 1)
+    return {
+        "steps_per_draw": float(steps.mean()),
+        "gradient_microseconds": 1e6 * sampling.seconds.get("sample", 0.0) * busy_cores / leapfrogs,
+    }
+
+
 def fresh(draws: int, tune: int, chains: int) -> dict:
     """Time to posterior of the DPRK data from a fresh process, by phase."""
     import nkest
@@ -36,13 +49,8 @@ def fresh(draws: int, tune: int, chains: int) -> dict:
     done = time.perf_counter()
     seconds = estimate.sampling.seconds
     diagnostics = estimate.diagnostics()
-    steps = estimate.posterior["sample_stats"]["n_steps"]
-    # Tuning steps are not kept; they cost about as many leapfrog steps per draw.
-    leapfrogs = float(steps.sum()) * (draws + tune) / draws
-    busy_cores = min(chains, os.cpu_count() or 1)
     return {
-        "steps_per_draw": float(steps.mean()),
-        "gradient_microseconds": 1e6 * seconds.get("sample", 0.0) * busy_cores / leapfrogs,
+        **_sampler_work(estimate),
         "divergences": diagnostics["divergences"],
         "max_rhat": diagnostics["max_rhat"],
         "min_ess_bulk": diagnostics["min_ess_bulk"],
@@ -138,46 +146,40 @@ def scale(reports: int, sources: int, freq: str, draws: int, tune: int, chains: 
     end = sim.daily.index[-1].date().isoformat()
     case = {"reports": len(sim.reports), "sources": groups * per_group, "freq": freq}
     print("PARTIAL " + json.dumps(case), flush=True)
+
+    def fit(draws: int, tune: int, chains: int):
+        return nkest.fit(
+            sim.reports,
+            end=end,
+            freq=freq,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=1,
+            progressbar=False,
+        )
+
     # A short one-chain pilot compiles the model (the full fit reuses it) and prices a
     # gradient, so that a fit stopped at the time limit still says what bounds it.
     pilot_size = 50
-    pilot = nkest.fit(
-        sim.reports,
-        end=end,
-        freq=freq,
-        draws=pilot_size,
-        tune=pilot_size,
-        chains=1,
-        random_seed=1,
-        progressbar=False,
-    )
-    steps = pilot.posterior["sample_stats"]["n_steps"]
-    leapfrogs = float(steps.sum()) * 2  # tuning steps are not kept; about as many
+    pilot = fit(pilot_size, pilot_size, 1)
+    work = _sampler_work(pilot)
     case.update(
         grid=pilot.grid.size,
         compile=pilot.sampling.seconds.get("compile", 0.0),
-        gradient_microseconds=1e6 * pilot.sampling.seconds.get("sample", 0.0) / leapfrogs,
-        pilot_steps_per_draw=float(steps.mean()),
+        gradient_microseconds=work["gradient_microseconds"],
+        pilot_steps_per_draw=work["steps_per_draw"],
     )
     print("PARTIAL " + json.dumps(case), flush=True)
     sampled = time.perf_counter()
-    estimate = nkest.fit(
-        sim.reports,
-        end=end,
-        freq=freq,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        random_seed=1,
-        progressbar=False,
-    )
+    estimate = fit(draws, tune, chains)
     done = time.perf_counter()
     diagnostics = estimate.diagnostics()
     return {
         **case,
         # The time of a fit from the reports: compiling (in the pilot) plus sampling.
         "fit_seconds": case["compile"] + (done - sampled),
-        "steps_per_draw": float(estimate.posterior["sample_stats"]["n_steps"].mean()),
+        "steps_per_draw": _sampler_work(estimate)["steps_per_draw"],
         "sample": estimate.sampling.seconds.get("sample", 0.0),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "passed": diagnostics["passed"],

@@ -13,6 +13,7 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 
 from nkest.reports.figures import Figure
@@ -59,8 +60,6 @@ def first_upper_bounds(estimate: Estimate) -> dict[str, pd.Timestamp]:
     (a count over a window bounds the increase in the window, not the total).
     Quantities with no such report are left out.
     """
-    import numpy as np
-
     used = estimate.used
     observed = used[
         (used["role"] == "observation")
