@@ -12,6 +12,7 @@ current code, and throws the executed copies away.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     if not notebooks:
         print("no notebooks found", file=sys.stderr)
         return 1
+    # The kernel make installs in .venv must win over any user-wide "python3" kernel,
+    # which may point at another interpreter.
+    os.environ["JUPYTER_PREFER_ENV_PATH"] = "1"
     for path in notebooks:
         start = time.perf_counter()
         notebook = nbformat.read(path, as_version=4)
