@@ -85,6 +85,28 @@ def test_diagnostics_report_every_check(small_estimate):
     assert diagnostics["passed"] == (not diagnostics["failures"])
 
 
+def test_diagnostics_in_words_say_what_failed():
+    from nkest.results.summaries import diagnostics_in_words, failures
+
+    diagnostics = {
+        "chains": 4,
+        "divergences": 3,
+        "max_rhat": 1.02,
+        "min_ess_bulk": 900.0,
+        "min_ess_tail": 250.0,
+    }
+    problems = failures(diagnostics)
+    assert problems == [
+        "3 divergent transitions",
+        "max R-hat 1.020 > 1.01",
+        "min tail ESS 250 < 400",
+    ]
+    assert diagnostics_in_words({"passed": False, "failures": problems}) == (
+        "FAILED: 3 divergent transitions; max R-hat 1.020 > 1.01; min tail ESS 250 < 400"
+    )
+    assert diagnostics_in_words({"passed": True, "failures": []}) == "passed"
+
+
 def test_posterior_has_named_dims_and_coords(small_estimate, simulated):
     posterior = small_estimate.posterior["posterior"]
     assert posterior["total"].dims == ("chain", "draw", "quantity", "date")

@@ -443,9 +443,7 @@ class Estimate:
     def __repr__(self) -> str:
         last = self.summary(quantities=("killed",)).iloc[0]
         diagnostics = self.diagnostics()
-        state = (
-            "passed" if diagnostics["passed"] else "FAILED: " + "; ".join(diagnostics["failures"])
-        )
+        state = summaries.diagnostics_in_words(diagnostics)
         return (
             f"<Estimate: {len(self.used)} reports used, {len(self.excluded)} excluded; "
             f"killed by {last['date']:%Y-%m-%d}: {last['median']:,.0f} "

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from nkest.reports.figures import Figure
-from nkest.results.summaries import DEFAULT_PROB
+from nkest.results.summaries import DEFAULT_PROB, diagnostics_in_words
 from nkest.results.tables import format_table, write_table
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ def write_report(
         if len(surprising)
         else f"No report has a tail probability below {SURPRISE_LEVEL}."
     )
-    passed = "passed" if diagnostics["passed"] else "FAILED: " + "; ".join(diagnostics["failures"])
+    passed = diagnostics_in_words(diagnostics)
     diagnostics_table = pd.DataFrame(
         [
             {

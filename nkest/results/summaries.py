@@ -17,6 +17,7 @@ from nkest.model.grid import TimeGrid
 
 __all__ = [
     "DEFAULT_PROB",
+    "diagnostics_in_words",
     "diagnostics_of",
     "interval_table",
     "parse_dates",
@@ -154,6 +155,16 @@ def _worst(dataset: xr.Dataset, *, largest: bool) -> str:
         if best_value is None or (value > best_value if largest else value < best_value):
             best_name, best_value = name, value
     return best_name
+
+
+def diagnostics_in_words(diagnostics: dict) -> str:
+    """Return "passed", or "FAILED: " and what fails ``THRESHOLDS``.
+
+    ``diagnostics`` is what ``Estimate.diagnostics()`` returns.
+    """
+    if diagnostics["passed"]:
+        return "passed"
+    return "FAILED: " + "; ".join(diagnostics["failures"])
 
 
 def failures(diagnostics: dict) -> list[str]:
