@@ -22,6 +22,7 @@ from nkest.validate.predictive import (
     rate_interval,
     source_conflicts,
 )
+from nkest.validate.publish import coverage_section
 from nkest.validate.sbc import rank_uniformity, run_sbc, sbc_template
 
 FAST = {"draws": 200, "tune": 200, "chains": 2}
@@ -90,6 +91,9 @@ def test_coverage_study_and_baselines():
     assert set(results["prob"]) == {0.5, 0.9}
     table = coverage_table(results)
     assert list(table["regime"]) == ["few reports", "few reports"]
+    section = coverage_section(results)
+    assert "1 simulated conflicts in each regime (seeds 1000–1000)" in section
+    assert "| few reports" in section
     frame = pd.DataFrame(
         {
             "quantity": ["killed"] * 3,

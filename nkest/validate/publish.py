@@ -1,6 +1,6 @@
 """Regenerate ``docs/validation.md``: every validation study, its numbers and figures.
 
-Run ``python -m nkest.validate.publish`` (about an hour on two cores) or
+Run ``python -m nkest.validate.publish`` (about three hours on two cores) or
 ``make validation``; ``--quick`` runs a small version of each study (CI).
 Raw results go to ``docs/validation-data/`` and figures to
 ``docs/figures/validation/``, so every number on the page can be traced.
@@ -34,7 +34,7 @@ class Settings:
 
     recovery: int = 20
     sbc: int = 400
-    coverage: int = 50
+    coverage: int = 100
     workers: int | None = None
     quick: bool = False
 
@@ -146,21 +146,32 @@ recovery and coverage studies instead.
 
 
 def _coverage(page: _Page, settings: Settings) -> str:
-    from nkest.validate.coverage import coverage_table, run_coverage
+    from nkest.validate.coverage import run_coverage
 
     results = run_coverage(settings.coverage, max_workers=settings.workers)
     page.save(results, "coverage")
+    return coverage_section(results)
+
+
+def coverage_section(results: pd.DataFrame) -> str:
+    """Return the page's coverage section for ``run_coverage`` results."""
+    from nkest.validate.coverage import coverage_table
+
     table = coverage_table(results)
     ninety = table["90% coverage"]
     beats = (table["error: nkest median (%)"] < table["error: latest report (%)"]) & (
         table["error: nkest median (%)"] < table["error: mean of sources' latest (%)"]
     )
+    seeds = results["seed"]
     return f"""## Coverage on simulated conflicts
 
-{settings.coverage} simulated conflicts in each regime, fitted with the defaults. Coverage of
-the 50% and 90% intervals of the totals at the last day, and the median absolute error of
-the posterior median against two baselines: the latest report, and the mean of each
-source's latest figure.
+{table["data sets"].min()} simulated conflicts in each regime (seeds {seeds.min()}–{seeds.max()}),
+fitted with the defaults. Coverage of the 50% and 90% intervals of the totals at the last
+day, and the median absolute error of the posterior median against two baselines: the
+latest report, and the mean of each source's latest figure. The regimes share their seeds:
+data set *k* has the same true trajectory and the same bias draws (scaled to the regime's
+spread) in every regime, and only its reports differ. The regimes are thus compared on
+the same conflicts, and a conflict the model misses tends to be missed in several regimes.
 
 {_md(table)}
 
@@ -459,7 +470,7 @@ def publish(
 
 Evidence that nkest's intervals mean what they say, and that no single source or assumption
 quietly decides the DPRK estimate. Regenerate the page with `python -m nkest.validate.publish`
-(`make validation`; about two hours on two cores), or one study with `--only NAME`. Each
+(`make validation`; about three hours on two cores), or one study with `--only NAME`. Each
 section says when, from which commit and how long it ran. Raw results are in
 `validation-data/`.
 """
