@@ -18,7 +18,7 @@ import pandas as pd
 from nkest.fit import Estimate, fit
 from nkest.model.design import default_end
 from nkest.reports import Reports
-from nkest.results.summaries import DEFAULT_PROB
+from nkest.results.summaries import DEFAULT_PROB, diagnostics_in_words
 
 __all__ = [
     "IDENTIFICATION_VARIANTS_DPRK",
@@ -88,7 +88,7 @@ def compare_fits(
     -------
     pandas.DataFrame
         Columns ``variant, date, quantity, median, lower, upper, identification,
-        passed, diagnostics`` (``diagnostics``: "passed", or what failed in words).
+        passed, diagnostics`` (``diagnostics``: ``summaries.diagnostics_in_words``).
     """
     # Leaving reports out can move the default end: every variant speaks of the same end.
     fit_kwargs.setdefault("end", default_end(reports).isoformat())
@@ -97,8 +97,6 @@ def compare_fits(
         data = (transform or {}).get(name, lambda r: r)(reports)
         estimate: Estimate = fit(data, progressbar=False, **{**fit_kwargs, **options})
         diagnostics = estimate.diagnostics()
-        passed = diagnostics["passed"]
-        in_words = "passed" if passed else "; ".join(diagnostics["failures"])
         table = estimate.summary(
             dates=list(dates) if dates else None, quantities=quantities, prob=prob
         )
@@ -112,8 +110,8 @@ def compare_fits(
                     "lower": row.lower,
                     "upper": row.upper,
                     "identification": estimate.identification,
-                    "passed": passed,
-                    "diagnostics": in_words,
+                    "passed": diagnostics["passed"],
+                    "diagnostics": diagnostics_in_words(diagnostics),
                 }
             )
     return pd.DataFrame(rows)
@@ -218,8 +216,8 @@ def main() -> None:
 def identification_markdown(table: pd.DataFrame) -> str:
     """Format a ``compare_fits`` table as one row per variant, one column per total.
 
-    A last column gives each fit's sampler diagnostics ("passed" or what
-    failed), so that a failed fit is never read as a result.
+    A last column gives each fit's sampler diagnostics ("passed", or
+    "FAILED: " and what failed), so that a failed fit is never read as a result.
     """
     table = table.assign(
         cell=[
