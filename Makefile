@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: report test test-slow lint docs notebooks validation benchmarks clean
+.PHONY: report test test-random test-slow lint docs notebooks validation benchmarks clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "nkest needs Python >= 3.12: install it (pyenv install 3.12) or run make PYTHON=python3.12")'
@@ -23,6 +23,11 @@ report: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
+
+# The suite in a random order, shuffled across files (SEED reruns one order).
+SEED ?= $(shell echo $$RANDOM)
+test-random: $(STAMP)
+	$(BIN)/python -m pytest -n 2 --random-order-bucket=global --random-order-seed=$(SEED)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --run-slow

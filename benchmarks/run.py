@@ -26,10 +26,15 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).parent
-FULL = {"draws": 1000, "tune": 1000, "chains": 4}
+FULL = {"draws": 2000, "tune": 1000, "chains": 4}  # the fit's defaults
 SMOKE = {"draws": 100, "tune": 100, "chains": 2}
 SCALE_TARGET = "linear; 10,000 daily < 300 s"
 """The issue's scale target, shown beside every scale case."""
+
+PREVIOUS_DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 4, "target_accept": 0.95}
+"""The fit's defaults before the seed study (issue 17): the baseline of ``seeds``."""
+
+SEED_TARGET = "every seed: 0 divergences, R-hat <= 1.005, bulk and tail ESS >= 600"
 
 BATCH = {"draws": 500, "tune": 500, "chains": 2}
 """The size of each fit in the validation studies' batch work (SBC uses it)."""
@@ -71,7 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check everything runs")
-    parser.add_argument("--only", default="", help="comma-separated: time,ess,scale,throughput")
+    parser.add_argument(
+        "--only", default="", help="comma-separated: time,ess,scale,throughput,seeds"
+    )
     parser.add_argument(
         "--scale-limit",
         type=float,
@@ -81,7 +88,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else FULL
     draws, tune, chains = sizes["draws"], sizes["tune"], sizes["chains"]
-    chosen = set(filter(None, args.only.split(","))) or {"time", "ess", "scale", "throughput"}
+    chosen = set(filter(None, args.only.split(","))) or {
+        "time",
+        "ess",
+        "scale",
+        "throughput",
+        "seeds",
+    }
     results: dict[str, object] = {
         "smoke": args.smoke,
         "python": platform.python_version(),
@@ -193,18 +206,88 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
 
+    if "seeds" in chosen:
+        count = 2 if args.smoke else 10
+        smoke = json.dumps(SMOKE)
+        defaults = workload("seeds", count, smoke if args.smoke else "{}")
+        previous = workload("seeds", count, smoke if args.smoke else json.dumps(PREVIOUS_DEFAULTS))
+        results["seeds"] = {"defaults": defaults, "previous": previous}
+        rows.append(_seeds_row(defaults, previous, count))
+        if not args.smoke:
+            _write_seeds_table(defaults, previous)
+
     width = max(len(r[0]) for r in rows)
     print(f"{'benchmark':<{width}}  {'measured':>22}  {'target':>28}  ratio / note")
     for name, value, target, note in rows:
         print(f"{name:<{width}}  {value:>22}  {target:>28}  {note}")
     out = HERE / "results"
     out.mkdir(exist_ok=True)
-    (out / ("smoke.json" if args.smoke else "latest.json")).write_text(
-        json.dumps(results, indent=2)
-    )
+    # A partial run (--only) keeps the last full run's numbers in latest.json.
+    name = "smoke" if args.smoke else f"only-{'-'.join(sorted(chosen))}" if args.only else "latest"
+    (out / f"{name}.json").write_text(json.dumps(results, indent=2))
     if not args.smoke and not args.only:
         _write_results_table(rows, results)
     return 0
+
+
+def _worst(fits: list[dict]) -> dict:
+    return {
+        "divergences": sum(f["divergences"] for f in fits),
+        "max_rhat": max(f["max_rhat"] for f in fits),
+        "min_ess_bulk": min(f["min_ess_bulk"] for f in fits),
+        "min_ess_tail": min(f["min_ess_tail"] for f in fits),
+        "sample": sorted(f["sample"] for f in fits)[len(fits) // 2],
+    }
+
+
+def _meets_seed_target(worst: dict) -> bool:
+    return (
+        worst["divergences"] == 0
+        and worst["max_rhat"] <= 1.005
+        and min(worst["min_ess_bulk"], worst["min_ess_tail"]) >= 600
+    )
+
+
+def _seeds_row(defaults: dict, previous: dict, count: int) -> tuple[str, str, str, str]:
+    now, before = _worst(defaults["fits"]), _worst(previous["fits"])
+    settings = defaults["settings"]
+    return (
+        f"DPRK defaults over {count} seeds ({settings['chains']} x {settings['draws']} draws, "
+        f"{settings['tune']} tuning, target accept {settings['target_accept']})",
+        f"R-hat {now['max_rhat']:.4f}, ESS {min(now['min_ess_bulk'], now['min_ess_tail']):.0f}",
+        SEED_TARGET,
+        f"{'met' if _meets_seed_target(now) else 'NOT met'}; {now['divergences']} divergences; "
+        f"median sampling {now['sample']:.1f} s, x{now['sample'] / before['sample']:.1f} the "
+        f"previous defaults ({before['sample']:.1f} s, R-hat {before['max_rhat']:.4f}, "
+        f"{before['divergences']} divergences)",
+    )
+
+
+def _write_seeds_table(defaults: dict, previous: dict) -> None:
+    """Put every seed's diagnostics, now and with the previous defaults, into performance.md."""
+    lines = [
+        f"Measured on {time.strftime('%Y-%m-%d')} by `python benchmarks/run.py --only seeds` "
+        f"(Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores); "
+        f"target: {SEED_TARGET}.",
+        "",
+        "| Settings | Seed | Divergences | Max R-hat (worst) | Min bulk ESS | Min tail ESS "
+        "| Sampling (s) | Steps per draw |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, run in (("defaults", defaults), ("previous defaults", previous)):
+        settings = run["settings"]
+        name = (
+            f"{label}: {settings['chains']} x {settings['draws']}, tune {settings['tune']}, "
+            f"target accept {settings['target_accept']}"
+        )
+        for fit in run["fits"]:
+            lines.append(
+                f"| {name} | {fit['seed']} | {fit['divergences']} | {fit['max_rhat']:.4f} "
+                f"({fit['worst_rhat']}) | {fit['min_ess_bulk']:.0f} | {fit['min_ess_tail']:.0f} "
+                f"| {fit['sample']:.1f} | {fit['steps_per_draw']:.0f} |"
+            )
+            name = ""
+    _write_between_markers("seeds", lines)
 
 
 def _stopped(case: dict, sizes: dict) -> str:
@@ -224,12 +307,6 @@ def _stopped(case: dict, sizes: dict) -> str:
 
 def _write_results_table(rows: list[tuple[str, str, str, str]], results: dict) -> None:
     """Put the table of a full run between the results markers of docs/performance.md."""
-    page = HERE.parent / "docs" / "performance.md"
-    start, end = "<!-- results:start -->", "<!-- results:end -->"
-    text = page.read_text(encoding="utf-8")
-    if start not in text or end not in text:
-        print(f"{page} has no results markers; table not written", file=sys.stderr)
-        return
     lines = [
         f"Measured on {time.strftime('%Y-%m-%d')} by `python benchmarks/run.py` "
         f"(Python {results['python']}, {results['machine']}, {os.cpu_count()} cores); "
@@ -239,10 +316,21 @@ def _write_results_table(rows: list[tuple[str, str, str, str]], results: dict) -
         "|---|---|---|---|",
         *(f"| {row[0].strip()} | {row[1]} | {row[2]} | {row[3]} |" for row in rows),
     ]
+    _write_between_markers("results", lines)
+
+
+def _write_between_markers(name: str, lines: list[str]) -> None:
+    """Replace what lies between ``<!-- name:start -->`` and ``<!-- name:end -->`` in the page."""
+    page = HERE.parent / "docs" / "performance.md"
+    start, end = f"<!-- {name}:start -->", f"<!-- {name}:end -->"
+    text = page.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        print(f"{page} has no {name} markers; table not written", file=sys.stderr)
+        return
     before, rest = text.split(start, 1)
     after = rest.split(end, 1)[1]
     page.write_text(f"{before}{start}\n" + "\n".join(lines) + f"\n{end}{after}", encoding="utf-8")
-    print(f"wrote the results table into {page}")
+    print(f"wrote the {name} table into {page}")
 
 
 if __name__ == "__main__":

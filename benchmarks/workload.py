@@ -189,6 +189,40 @@ def scale(reports: int, sources: int, freq: str, draws: int, tune: int, chains: 
     }
 
 
+def seeds(count: int, settings: str) -> dict:
+    """The DPRK fit on seeds 1..count in one process: each seed's diagnostics and time.
+
+    ``settings`` is a JSON object of ``nkest.fit`` arguments; ``{}`` is the defaults.
+    """
+    import nkest
+
+    reports = nkest.load_dataset("dprk")
+    chosen = json.loads(settings)
+    nkest.fit(reports, random_seed=0, progressbar=False, **chosen)  # compile: not timed
+    fits = []
+    for seed in range(1, count + 1):
+        estimate = nkest.fit(reports, random_seed=seed, progressbar=False, **chosen)
+        diagnostics = estimate.diagnostics()
+        fits.append(
+            {
+                "seed": seed,
+                "sample": estimate.sampling.seconds["sample"],
+                "divergences": diagnostics["divergences"],
+                "max_rhat": diagnostics["max_rhat"],
+                "min_ess_bulk": diagnostics["min_ess_bulk"],
+                "min_ess_tail": diagnostics["min_ess_tail"],
+                "worst_rhat": diagnostics["worst_rhat"],
+                "steps_per_draw": _sampler_work(estimate)["steps_per_draw"],
+            }
+        )
+    sampling = estimate.sampling
+    return {
+        "settings": {"draws": sampling.draws, "tune": sampling.tune, "chains": sampling.chains}
+        | {"target_accept": estimate.options.target_accept},
+        "fits": fits,
+    }
+
+
 def throughput(fits: int, draws: int, tune: int, chains: int, workers: int) -> dict:
     """DPRK-sized fits per minute after the first compilation (each worker warmed first)."""
     import nkest

@@ -26,6 +26,7 @@ import pandas as pd
 
 from nkest.datasets import list_datasets, load_dataset
 from nkest.errors import IncompatibleFileError, ReportError
+from nkest.fit.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from nkest.reports import Reports, load_reports
 
 __all__ = ["EXIT_BAD_INPUT", "EXIT_DIAGNOSTICS", "EXIT_INTERNAL", "EXIT_OK", "main"]
@@ -205,20 +206,20 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--draws",
         type=_positive_int,
-        default=1000,
-        help="posterior draws per chain (default 1000)",
+        default=DEFAULT_DRAWS,
+        help=f"posterior draws per chain (default {DEFAULT_DRAWS})",
     )
     parser.add_argument(
         "--tune",
         type=_positive_int,
-        default=1000,
-        help="tuning steps per chain, discarded (default 1000)",
+        default=DEFAULT_TUNE,
+        help=f"tuning steps per chain, discarded (default {DEFAULT_TUNE})",
     )
     parser.add_argument(
         "--chains",
         type=_positive_int,
-        default=4,
-        help="independent chains (default 4; R-hat needs at least 2)",
+        default=DEFAULT_CHAINS,
+        help=f"independent chains (default {DEFAULT_CHAINS}; R-hat needs at least 2)",
     )
     parser.add_argument("--seed", type=_seed, default=None, help="random seed for reproducibility")
     parser.add_argument(

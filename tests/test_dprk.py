@@ -12,12 +12,13 @@ def dprk_estimate():
     return nkest.fit(nkest.load_dataset("dprk"), random_seed=20251123, progressbar=False)
 
 
-def test_default_fit_of_the_dprk_data_passes_its_diagnostics(dprk_estimate):
+def test_default_fit_of_the_dprk_data_passes_its_diagnostics_with_margin(dprk_estimate):
+    """Not at the edge of the gate (R-hat 1.01, ESS 400): ten seeds in docs/performance.md."""
     diagnostics = dprk_estimate.diagnostics()
     assert diagnostics["divergences"] == 0
-    assert diagnostics["max_rhat"] <= 1.01
-    assert diagnostics["min_ess_bulk"] >= 400
-    assert diagnostics["min_ess_tail"] >= 400
+    assert diagnostics["max_rhat"] <= 1.005
+    assert diagnostics["min_ess_bulk"] >= 600
+    assert diagnostics["min_ess_tail"] >= 600
 
 
 def test_dprk_totals_are_monotone_and_consistent(dprk_estimate):

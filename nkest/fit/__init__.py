@@ -8,7 +8,14 @@ from typing import Any
 import pandas as pd
 
 from nkest.fit.estimate import Estimate
-from nkest.fit.sampling import SamplingInfo, clear_cache, sample_design
+from nkest.fit.sampling import (
+    DEFAULT_CHAINS,
+    DEFAULT_DRAWS,
+    DEFAULT_TUNE,
+    SamplingInfo,
+    clear_cache,
+    sample_design,
+)
 from nkest.model.design import make_design
 from nkest.model.options import make_options
 from nkest.reports import Reports, load_reports
@@ -21,9 +28,9 @@ def fit(
     *,
     end: str | None = None,
     freq: str = "W",
-    draws: int = 1000,
-    tune: int = 1000,
-    chains: int = 4,
+    draws: int = DEFAULT_DRAWS,
+    tune: int = DEFAULT_TUNE,
+    chains: int = DEFAULT_CHAINS,
     random_seed: int | None = None,
     progressbar: bool = True,
     **options: Any,
@@ -43,11 +50,11 @@ def fit(
     freq : str
         Time grid: ``"W"`` weekly (default), ``"D"`` daily, ``"2W"``, ...
     draws : int
-        Posterior draws per chain.
+        Posterior draws per chain (default 2,000).
     tune : int
-        Tuning steps per chain (discarded).
+        Tuning steps per chain, discarded (default 1,000).
     chains : int
-        Independent chains; R-hat needs at least two.
+        Independent chains (default 4); R-hat needs at least two.
     random_seed : int, optional
         Seed for reproducible draws; the seed used is recorded in
         ``Estimate.sampling`` either way.

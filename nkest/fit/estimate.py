@@ -177,7 +177,9 @@ class Estimate:
         total = self.posterior["posterior"]["total"]
         increase = total.diff("date")
         ratio = increase.sel(quantity="wounded") / increase.sel(quantity="killed")
-        return summaries.interval_table(ratio.drop_vars("quantity"), prob, index=("date",))
+        return summaries.interval_table(
+            ratio.drop_vars("quantity", errors="ignore"), prob, index=("date",)
+        )
 
     def source_bias(self, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Summarise each source's bias factor (1.3: the source states 30% above the truth).

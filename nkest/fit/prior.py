@@ -11,6 +11,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from nkest.fit.compiling import reproducible_compilation
 from nkest.model.build import build_model
 from nkest.model.design import make_design
 from nkest.model.options import make_options
@@ -47,7 +48,7 @@ def sample_prior(
     level = logger.level
     logger.setLevel(logging.WARNING)  # not "Sampling: [...]" for every call
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), reproducible_compilation():
             # The reports enter as a Potential, which the prior predictive ignores: that
             # is the point of a prior check, not a problem.
             warnings.filterwarnings(

@@ -20,11 +20,29 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from nkest.fit.compiling import reproducible_compilation
 from nkest.model.build import build_model, model_data
 from nkest.model.design import Design
 from nkest.model.options import FitOptions
 
-__all__ = ["SamplingInfo", "clear_cache", "sample_design"]
+__all__ = [
+    "DEFAULT_CHAINS",
+    "DEFAULT_DRAWS",
+    "DEFAULT_TUNE",
+    "SamplingInfo",
+    "clear_cache",
+    "sample_design",
+]
+
+# Ten seeds of the DPRK fit pass with margin at these sizes (every seed: no divergences,
+# R-hat <= 1.004, bulk and tail ESS >= 1,900), where 1,000 draws left R-hat up to 1.008
+# and one seed with a divergence (docs/performance.md, "The defaults over ten seeds").
+DEFAULT_DRAWS = 2000
+"""Posterior draws per chain of a fit."""
+DEFAULT_TUNE = 1000
+"""Tuning steps per chain of a fit (discarded)."""
+DEFAULT_CHAINS = 4
+"""Independent chains of a fit."""
 
 _CACHE_SIZE = 8
 _cache: OrderedDict[str, _Compiled] = OrderedDict()
@@ -124,12 +142,9 @@ def sample_design(
     _cache.move_to_end(key)
     compiled = _cache[key]
     seconds["build"] = time.perf_counter() - start
-    if sampler == "nutpie":
-        tree = _sample_nutpie(
-            compiled, design, options, draws, tune, chains, seed, progressbar, cores, seconds
-        )
-    else:
-        tree = _sample_pymc(
+    sample = _sample_nutpie if sampler == "nutpie" else _sample_pymc
+    with reproducible_compilation():
+        tree = sample(
             compiled, design, options, draws, tune, chains, seed, progressbar, cores, seconds
         )
     tree = _with_design_coords(tree, design)

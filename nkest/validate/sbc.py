@@ -28,6 +28,7 @@ import pandas as pd
 import pymc as pm
 from scipy import stats
 
+from nkest.fit.compiling import reproducible_compilation
 from nkest.model.build import build_model
 from nkest.model.design import Design, log_bounds, make_design
 from nkest.model.likelihood import NUMPY_OPS, draw_log_noise, report_latent
@@ -181,7 +182,7 @@ def run_sbc(
     options = make_options(end=design.grid.end.isoformat(), cores=1)
     model = build_model(design, options)
     names = [n for n in HYPERPARAMETERS if n in model.named_vars]
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), reproducible_compilation():
         warnings.filterwarnings("ignore", message="The effect of Potentials", category=UserWarning)
         prior = pm.sample_prior_predictive(
             draws=simulations,
