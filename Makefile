@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: report test test-random test-slow lint docs notebooks validation benchmarks clean
+.PHONY: report test test-random test-slow lint docs notebooks validation benchmarks browser clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "nkest needs Python >= 3.12: install it (pyenv install 3.12) or run make PYTHON=python3.12")'
@@ -19,7 +19,7 @@ $(STAMP): pyproject.toml constraints.txt
 # The main job: fit the bundled DPRK reports and write the report, tables,
 # figures and saved fit to results/dprk/.
 report: $(STAMP)
-	$(BIN)/nkest report --dataset dprk --out results/dprk --seed 20251123
+	$(BIN)/nkest report --dataset dprk --out results/dprk --seed 20251123 --force
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
@@ -31,6 +31,12 @@ test-random: $(STAMP)
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --run-slow
+
+# Headless Chromium (Debian's package) for the test that opens the report as a reader
+# would; without it that test is skipped, unless NKEST_REQUIRE_BROWSER is set (CI).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@chromium --version
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -11,7 +11,13 @@ The pipeline reads left to right: reports -> model -> fit -> results.
 from importlib.metadata import PackageNotFoundError, version
 
 from nkest.datasets import list_datasets, load_dataset
-from nkest.errors import ConvergenceError, IncompatibleFileError, Problem, ReportError
+from nkest.errors import (
+    ConvergenceError,
+    IncompatibleFileError,
+    Problem,
+    ReportError,
+    ReportWarning,
+)
 from nkest.fit import Estimate, fit
 from nkest.reports import Figure, FigureError, Reports, load_reports, parse_figure
 from nkest.results.io import load_estimate as load
@@ -29,6 +35,7 @@ __all__ = [
     "IncompatibleFileError",
     "Problem",
     "ReportError",
+    "ReportWarning",
     "Reports",
     "__version__",
     "fit",

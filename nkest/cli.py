@@ -4,21 +4,24 @@ Exit status: 0 on success; 1 when a fit fails its sampler diagnostics (its
 report is still written, with a warning); 2 for bad input (a problem with
 the reports, an option or ``--out``, with a clear message and no traceback);
 3 for an unexpected error inside nkest (a bug: a short message, and the
-traceback with ``--debug``).
+traceback with ``--debug``); 130 after Ctrl-C, which stops a fit at once.
 
-Every argument is checked, and ``--out`` created and tried, before any
-sampling starts.
+Every argument is checked, and ``--out`` tried, before any sampling starts.
+``--out`` is written beside itself and moved into place whole: an error or
+Ctrl-C leaves an earlier report as it was and no half-written one.
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,9 +32,19 @@ from nkest.errors import IncompatibleFileError, ReportError
 from nkest.fit.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from nkest.reports import Reports, load_reports
 
-__all__ = ["EXIT_BAD_INPUT", "EXIT_DIAGNOSTICS", "EXIT_INTERNAL", "EXIT_OK", "main"]
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_DIAGNOSTICS",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "main",
+    "run",
+]
 
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130
+"""Ctrl-C (128 + SIGINT), as other command-line tools exit."""
 
 EXIT_STATUS_HELP = """\
 exit status:
@@ -39,7 +52,27 @@ exit status:
   1  the fit fails its sampler diagnostics (the report is still written, with a warning)
   2  bad input: a problem with the reports, an option or --out (the message says what)
   3  an unexpected error inside nkest: a bug, please report it (--debug shows the traceback)
+  130  interrupted (Ctrl-C): the fit stops at once and nothing is written
 """
+
+
+@contextmanager
+def _progress_lines(show: bool) -> Iterator[None]:
+    """Print nkest's progress messages ("compiling", "sampling") to stderr while running."""
+    if not show:
+        yield
+        return
+    logger = logging.getLogger("nkest")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("nkest: %(message)s"))
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 class BadInput(Exception):
@@ -53,7 +86,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as stop:  # --help, --version, or an argument argparse refuses
         return stop.code if isinstance(stop.code, int) else EXIT_BAD_INPUT
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _progress_lines(not getattr(args, "quiet", True)):
         warnings.showwarning = _show_warning
         try:
             return args.run(args)
@@ -61,8 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"nkest: {error}", file=sys.stderr)
             return EXIT_BAD_INPUT
         except KeyboardInterrupt:
-            print("nkest: interrupted", file=sys.stderr)
-            return 130
+            print("nkest: interrupted; nothing was written", file=sys.stderr)
+            return EXIT_INTERRUPTED
         except BrokenPipeError:  # the reader stopped early (`nkest check ... | head`)
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes
@@ -185,7 +218,17 @@ def _add_input(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_fit_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--out", required=True, type=Path, help="directory to write into")
+    parser.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="directory to write into: new, empty, or an earlier nkest report (with --force)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an earlier nkest report in --out (anything else is never replaced)",
+    )
     parser.add_argument("--end", help="last date of the estimate (YYYY-MM-DD)")
     parser.add_argument("--freq", default="W", help="time grid: W (weekly, default), D, 2W, ...")
     parser.add_argument(
@@ -282,13 +325,26 @@ def _design(reports: Reports, options):
         raise BadInput(str(error)) from None
 
 
-def _writable_directory(out: Path) -> None:
-    """Create ``out`` if needed and check that files can be written in it."""
+def _writable_directory(out: Path, force: bool) -> None:
+    """Check, creating nothing, that ``out`` may be written: refuse it before any fitting."""
+    from nkest.results.files import OutputExistsError, check_replaceable
+
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out} is a file, not a directory")
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=out):
+        check_replaceable(out, overwrite=force, what="report")
+    except OutputExistsError as error:
+        raise BadInput(f"--out: {error}".replace("overwrite=True", "--force")) from None
+    # The report is written beside --out and moved into place: try --out itself when it
+    # exists (a folder the user cannot write is refused, not replaced), else the nearest
+    # folder that exists, where the first missing one will be created.
+    existing = out
+    while not existing.exists():
+        existing = existing.parent
+    try:
+        if not existing.is_dir():
+            raise NotADirectoryError(20, "Not a directory", str(existing))
+        with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as error:
         raise BadInput(f"cannot write to --out {out}: {error.strerror or error}") from None
@@ -331,6 +387,8 @@ def _reports_count(n: int) -> str:
 
 def _fit(args: argparse.Namespace) -> int:
     from nkest.fit import fit
+    from nkest.results import report as report_module
+    from nkest.results.files import OutputExistsError, replace_output
     from nkest.results.report import headline_sentences
 
     reports = _load(args)
@@ -341,7 +399,7 @@ def _fit(args: argparse.Namespace) -> int:
     }
     _design(reports, _options(args, **fit_options))
     out = args.out
-    _writable_directory(out)
+    _writable_directory(out, args.force)
 
     start = time.perf_counter()
     estimate = fit(
@@ -355,9 +413,15 @@ def _fit(args: argparse.Namespace) -> int:
         origin=args.origin,
         **fit_options,
     )
+    # The report and the saved fit are written together beside --out and moved into
+    # place whole: a failure or Ctrl-C leaves an earlier report as it was.
     try:
-        report = estimate.report(out, prob=args.prob)
-        saved = estimate.save(out / "fit.nc")
+        with replace_output(out, overwrite=args.force, what="report", directory=True) as staging:
+            report_module.write_report_files(estimate, staging, prob=args.prob)
+            estimate.save(staging / "fit.nc")
+        report, saved = out / "report.md", out / "fit.nc"
+    except OutputExistsError as error:
+        raise BadInput(f"--out: {error}".replace("overwrite=True", "--force")) from None
     except OSError as error:
         raise BadInput(
             f"could not write the results to {out}: {error.strerror or error}"
@@ -380,5 +444,19 @@ def _fit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run() -> None:
+    """Run the command line as a program (the ``nkest`` command) and exit with its status.
+
+    After Ctrl-C the process ends at once: nothing is left to write (outputs are moved
+    into place whole or not at all), and tearing down a compiled model takes seconds.
+    """
+    status = main()
+    if status == EXIT_INTERRUPTED:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
+    sys.exit(status)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["ConvergenceError", "IncompatibleFileError", "Problem", "ReportError"]
+__all__ = [
+    "ConvergenceError",
+    "IncompatibleFileError",
+    "Problem",
+    "ReportError",
+    "ReportWarning",
+]
 
 
 @dataclass(frozen=True)
@@ -78,3 +84,11 @@ class ConvergenceError(RuntimeError):
 
 class IncompatibleFileError(ValueError):
     """A saved file that this version of nkest cannot read."""
+
+
+class ReportWarning(UserWarning):
+    """Something in a table of reports that loads, but may not mean what was meant.
+
+    Columns nkest does not use, and source or group names that differ only in
+    case, spacing, invisible characters or Unicode normalisation.
+    """

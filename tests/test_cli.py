@@ -174,21 +174,25 @@ def test_an_out_that_cannot_be_written_is_refused_before_fitting(
     assert f"cannot write to --out {locked}: Permission denied" in err
 
 
-class _FakeEstimate:
-    """Stands in for a fit whose results cannot be written."""
-
-    def report(self, directory, prob):
-        raise OSError(28, "No space left on device", str(Path(directory) / "report.md"))
+def _disk_full(estimate, directory, prob):
+    (directory / "report.md").write_text("half a report")
+    raise OSError(28, "No space left on device", str(directory / "figures" / "totals.png"))
 
 
-def test_a_results_directory_that_fails_while_writing_exits_2(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(FIT_MODULE, "fit", lambda *args, **kwargs: _FakeEstimate())
+def test_a_results_directory_that_fails_while_writing_exits_2_and_leaves_nothing(
+    tmp_path, capsys, monkeypatch
+):
+    from nkest.results import report as report_module
+
+    monkeypatch.setattr(FIT_MODULE, "fit", lambda *args, **kwargs: object())
+    monkeypatch.setattr(report_module, "write_report_files", _disk_full)
     out = tmp_path / "out"
     assert main(["report", "--dataset", "dprk", "--out", str(out)]) == 2
     err = capsys.readouterr().err
     assert "could not write the results" in err
     assert "No space left on device" in err
     assert "Traceback" not in err
+    assert list(tmp_path.iterdir()) == []  # no half-written report, no temporary folder
 
 
 def test_an_unexpected_error_is_not_called_bad_input(tmp_path, capsys, monkeypatch):

@@ -254,9 +254,14 @@ def test_identification_must_name_sources_and_groups_that_report():
         design_of(rows, identification={"group_priors": {"Ukraine": (1.5, 0.2)}})
 
 
-def test_a_source_in_two_groups_is_refused():
-    with pytest.raises(ValueError, match="appears in several source groups"):
+def test_a_source_in_two_groups_is_refused_naming_the_source_and_lines():
+    with pytest.raises(nkest.ReportError) as refused:
         design_of([{"value": "300"}, {"value": "400", "source_group": "H"}])
+    (problem,) = refused.value.problems
+    assert problem.column == "source_group"
+    assert problem.value == "H"
+    assert "row 1" in problem.location
+    assert "the group of source 'A' at row 0" in problem.expected
 
 
 def test_nothing_usable_is_an_error():

@@ -102,7 +102,8 @@ def test_report_writes_markdown_html_figures_and_tables(report_dir, small_estima
     html = (report_dir / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>")
     assert "<table>" in html
-    assert 'src="figures/totals.png"' in html
+    assert "figures/totals.png" in text
+    assert html.count('src="data:image/png;base64,') == 3  # the figures, inside the page
     for name in ("totals", "source_bias", "report_checks"):
         assert (report_dir / "figures" / f"{name}.png").stat().st_size > 20_000
     for name in ("summary", "source_bias", "report_checks", "reports_used", "reports_excluded"):
@@ -324,7 +325,7 @@ def test_report_lists_excluded_reports_and_citations(killed_only, killed_only_di
     assert set(citations) == set(killed_only.used["report_id"])
     assert any("<https://example.org/a_b?x=1&y=2>" in c for c in citations.values())
     html = (killed_only_dir / "report.html").read_text()
-    assert '<a href="https://example.org/a_b?x=1&amp;y=2">' in html
+    assert '<a href="https://example.org/a_b?x=1&amp;y=2" rel="noopener noreferrer">' in html
     assert "<script>" not in html
     assert "kept for the record" in html
     latex = (killed_only_dir / "tables" / "reports_used.tex").read_text()

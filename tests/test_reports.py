@@ -12,6 +12,7 @@ import csv
 import datetime as dt
 import io
 import re
+import warnings
 from decimal import Decimal
 from fractions import Fraction
 from importlib import resources
@@ -24,7 +25,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 import nkest
-from nkest import Problem, ReportError, Reports, load_reports
+from nkest import Problem, ReportError, Reports, ReportWarning, load_reports
 from nkest.reports import (
     CONSTRAINTS,
     OPTIONAL_COLUMNS,
@@ -850,7 +851,8 @@ def test_keeps_unknown_columns_with_their_values(write_csv):
         {**GOOD_ROW, "Analyst": "kim", "score": " 0.5 ", "empty": ""},
         {**GOOD_ROW, "Analyst": "", "score": "x", "empty": ""},
     ]
-    frame = load_reports(write_csv(rows)).to_frame()
+    with pytest.warns(ReportWarning, match="columns nkest does not use, kept as they are: analyst"):
+        frame = load_reports(write_csv(rows)).to_frame()
     assert list(frame.columns[-3:]) == ["analyst", "score", "empty"]
     assert frame["analyst"].tolist() == ["kim", ""]
     assert frame["score"].tolist() == [" 0.5 ", "x"]
@@ -859,7 +861,8 @@ def test_keeps_unknown_columns_with_their_values(write_csv):
 
 def test_keeps_unknown_frame_columns_as_text():
     frame = pd.DataFrame([GOOD_ROW, GOOD_ROW]).assign(weight=[1.5, np.nan], flag=[True, False])
-    loaded = load_reports(frame).to_frame()
+    with pytest.warns(ReportWarning, match="kept as they are: weight, flag"):
+        loaded = load_reports(frame).to_frame()
     assert loaded["weight"].tolist() == ["1.5", ""]
     assert loaded["flag"].tolist() == ["True", "False"]
 
@@ -1029,6 +1032,7 @@ ROUND_TRIP_ROWS = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore::nkest.errors.ReportWarning")  # its extra column
 @pytest.mark.parametrize("kind", ["csv", "frame"])
 def test_round_trips_through_frame_and_csv(kind, write_csv, tmp_path):
     data = write_csv(ROUND_TRIP_ROWS) if kind == "csv" else pd.DataFrame(ROUND_TRIP_ROWS)
@@ -1198,7 +1202,9 @@ def report_tables(draw: st.DrawFn) -> tuple[list[str], list[list[str]]]:
 def load_or_refuse(data: Path | pd.DataFrame) -> Reports | None:
     """Load ``data``; on a ReportError check that it lists problems and return None."""
     try:
-        reports = load_reports(data)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ReportWarning)  # loads, with a caveat
+            reports = load_reports(data)
     except ReportError as error:
         refusal = error
     else:
@@ -1255,6 +1261,7 @@ def assert_round_trips(reports: Reports, directory: Path) -> None:
         assert load_reports(directory / "round-trip.csv") == reports
 
 
+@pytest.mark.filterwarnings("ignore::nkest.errors.ReportWarning")
 @FUZZ
 @given(
     table=report_tables(),
@@ -1289,6 +1296,7 @@ VALID_FILE = (
 )
 
 
+@pytest.mark.filterwarnings("ignore::nkest.errors.ReportWarning")
 @FUZZ
 @given(
     raw=st.one_of(
@@ -1400,6 +1408,7 @@ def report_frames(draw: st.DrawFn) -> pd.DataFrame:
     return frame.set_axis(index, axis=0)
 
 
+@pytest.mark.filterwarnings("ignore::nkest.errors.ReportWarning")
 @FUZZ
 @given(frame=report_frames())
 def test_fuzz_frames_give_reports_or_report_error(frame, tmp_path_factory):

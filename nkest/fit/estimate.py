@@ -406,7 +406,13 @@ class Estimate:
         self._diagnostics = result  # the draws never change after the fit
         return dict(result, failures=list(result["failures"]))
 
-    def report(self, directory: str | os.PathLike[str], *, prob: float = DEFAULT_PROB) -> Path:
+    def report(
+        self,
+        directory: str | os.PathLike[str],
+        *,
+        prob: float = DEFAULT_PROB,
+        overwrite: bool = False,
+    ) -> Path:
         """Write a Markdown and an HTML report of the fit, with its figures and tables.
 
         The report gives the headline sentences, the totals over time with the
@@ -418,29 +424,57 @@ class Estimate:
         Parameters
         ----------
         directory : path
-            Created if needed; gets ``report.md``, ``report.html``,
-            ``figures/`` and ``tables/``.
+            Absent or empty (it is created), or a report nkest wrote before;
+            gets ``report.md``, ``report.html``, ``figures/`` and ``tables/``.
         prob : float
             Probability of the credible intervals.
+        overwrite : bool
+            Replace a report nkest wrote in ``directory`` before. A directory
+            holding anything else is never replaced.
 
         Returns
         -------
         pathlib.Path
             The path of ``report.md``.
+
+        Raises
+        ------
+        FileExistsError
+            If ``directory`` holds files nkest did not write, or an earlier
+            report and ``overwrite`` is false.
         """
         from nkest.results.report import write_report
 
-        return write_report(self, directory, prob=prob)
+        return write_report(self, directory, prob=prob, overwrite=overwrite)
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
+    def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Save the fit to ``path``: netCDF (``.nc``) or zarr (``.zarr``).
 
-        The file holds the posterior, the reports, the options and the
-        provenance; ``nkest.load`` reads it back with identical summaries.
+        The file holds the posterior, the reports, the options, the
+        provenance and a checksum of every array; ``nkest.load`` reads it
+        back with identical summaries, and refuses it if it was damaged.
+
+        Parameters
+        ----------
+        path : path
+            Where to save; its suffix chooses the format.
+        overwrite : bool
+            Replace a fit saved at ``path`` before. Anything else at
+            ``path`` is never replaced.
+
+        Returns
+        -------
+        pathlib.Path
+
+        Raises
+        ------
+        FileExistsError
+            If ``path`` holds something that is not a saved fit, or a saved
+            fit and ``overwrite`` is false.
         """
         from nkest.results.io import save_estimate
 
-        return save_estimate(self, path)
+        return save_estimate(self, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
         last = self.summary(quantities=("killed",)).iloc[0]

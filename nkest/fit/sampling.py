@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import logging
 import os
 import time
 from collections import OrderedDict
@@ -43,6 +44,11 @@ DEFAULT_TUNE = 1000
 """Tuning steps per chain of a fit (discarded)."""
 DEFAULT_CHAINS = 4
 """Independent chains of a fit."""
+
+logger = logging.getLogger("nkest")
+
+_POLL_SECONDS = 0.05
+"""How often a fit checks whether sampling has ended (and Python handles Ctrl-C)."""
 
 _CACHE_SIZE = 8
 _cache: OrderedDict[str, _Compiled] = OrderedDict()
@@ -167,6 +173,7 @@ def _sample_nutpie(
 
     start = time.perf_counter()
     if compiled.nutpie_model is None:
+        logger.info("compiling the model (once per model structure in a process)")
         compiled.nutpie_model = nutpie.compile_pymc_model(compiled.model)
     seconds["compile"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -181,7 +188,8 @@ def _sample_nutpie(
     with_data = compiled.nutpie_model.with_data(
         **{name: value for name, value in data.items() if name in known}
     )
-    tree = nutpie.sample(
+    logger.info("sampling %d chains of %d draws after %d tuning steps", chains, draws, tune)
+    sampler = nutpie.sample(
         with_data,
         draws=draws,
         tune=tune,
@@ -194,9 +202,29 @@ def _sample_nutpie(
         # Mass matrix from the draws rather than the gradients: on the DPRK data it
         # doubles to triples the minimum ESS for the same cost (docs/performance.md).
         adaptation="draw_diag",
+        blocking=False,
     )
+    # nutpie's own blocking wait does not return to Python until sampling ends, so
+    # Ctrl-C would wait for it; and on an interrupt it returns the draws so far as if
+    # they were the fit. Waiting here in short sleeps lets Ctrl-C stop the chains at
+    # once and raise, as in any other Python code.
+    try:
+        while not _finished(sampler):
+            time.sleep(_POLL_SECONDS)
+    except KeyboardInterrupt:
+        sampler.cancel()
+        raise
+    tree = sampler.wait()
     seconds["sample"] = time.perf_counter() - start
     return tree
+
+
+def _finished(sampler) -> bool:
+    """Return whether nutpie's background sampler is done (it raises TimeoutError if not)."""
+    try:
+        return bool(sampler.is_finished)
+    except TimeoutError:
+        return False
 
 
 def _sample_pymc(compiled, design, options, draws, tune, chains, seed, progressbar, cores, seconds):

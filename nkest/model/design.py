@@ -136,7 +136,7 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
     used["target"] = used["quantity"].replace({"deployed": ALL_LOSSES})
 
     observed = used[used["constraint"] == ""]
-    source_table = observed.groupby("source", sort=True)["source_group"].agg(_single_group)
+    source_table = _group_of_each_source(observed)
     sources = tuple(source_table.index)
     source_groups = tuple(source_table.to_numpy())
     groups = tuple(sorted(set(source_groups)))
@@ -424,14 +424,16 @@ def _claims(frame: pd.DataFrame, options: FitOptions) -> pd.DataFrame:
     return pd.DataFrame({"lower": lower, "upper": upper, "kind": kind}, index=frame.index)
 
 
-def _single_group(groups: pd.Series) -> str:
-    names = sorted(set(groups))
-    if len(names) > 1:
-        raise ValueError(
-            f"source {groups.name!r} appears in several source groups ({', '.join(names)}); "
-            "a source belongs to one group"
-        )
-    return names[0]
+def _group_of_each_source(observed: pd.DataFrame) -> pd.Series:
+    """Return each source's group, by source name (``load_reports`` refuses a second one)."""
+    groups = observed.groupby("source", sort=True)["source_group"].unique()
+    for source, names in groups.items():
+        if len(names) > 1:
+            raise ValueError(
+                f"source {source!r} appears in several source groups "
+                f"({', '.join(sorted(names))}); a source belongs to one group"
+            )
+    return groups.map(lambda names: names[0])
 
 
 def _check_identification(

@@ -135,9 +135,12 @@ class Identification:
 def _pair(value: Any, what: str) -> tuple[float, float]:
     try:
         first, second = value
-        return float(first), float(second)
+        pair = float(first), float(second)
     except (TypeError, ValueError):
         raise ValueError(f"{what} must be a pair of numbers, got {value!r}") from None
+    if not all(math.isfinite(number) for number in pair):
+        raise ValueError(f"{what} must be a pair of finite numbers, got {value!r}")
+    return pair
 
 
 def _join_names(names: tuple[str, ...]) -> str:

@@ -6,15 +6,17 @@ import datetime as dt
 import hashlib
 import os
 import re
+import unicodedata
+import warnings
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
 
 import pandas as pd
 
-from nkest.errors import Problem, ReportError
-from nkest.reports.reading import read_table
-from nkest.reports.schema import QUANTITIES
+from nkest.errors import Problem, ReportError, ReportWarning
+from nkest.reports.reading import RawTable, read_table
+from nkest.reports.schema import COLUMNS, QUANTITIES
 from nkest.reports.validation import validate_table
 
 __all__ = ["Reports", "load_reports"]
@@ -71,8 +73,48 @@ def load_reports(
     """
     if isinstance(data, Reports):
         return data if metadata is None else data.with_metadata(metadata)
-    frame = validate_table(read_table(data))
+    table = read_table(data)
+    frame = validate_table(table)
+    _warn_about_unused_columns(table)
+    _warn_about_near_duplicates(frame, table)
     return Reports(frame, metadata=_check_metadata(metadata or {}))
+
+
+def _warn_about_unused_columns(table: RawTable) -> None:
+    unused = [name for name in table.columns if name not in COLUMNS]
+    if unused:
+        warnings.warn(
+            f"{table.origin}: columns nkest does not use, kept as they are: {', '.join(unused)}",
+            ReportWarning,
+            stacklevel=3,
+        )
+
+
+def name_key(name: str) -> str:
+    """Return what a name is once case, spacing, invisible characters and normalisation go.
+
+    "NIS", "nis ", "N\u200bIS" and the composed and decomposed "Café" share a key.
+    """
+    text = unicodedata.normalize("NFKC", name)
+    text = "".join(char for char in text if unicodedata.category(char) != "Cf")
+    return " ".join(text.casefold().split())
+
+
+def _warn_about_near_duplicates(frame: pd.DataFrame, table: RawTable) -> None:
+    for column in ("source", "source_group"):
+        first: dict[str, dict[str, str]] = {}
+        for name, row in zip(frame[column], table.rows, strict=True):
+            first.setdefault(name_key(name), {}).setdefault(name, row.where)
+        for spellings in first.values():
+            if len(spellings) > 1:
+                listed = "; ".join(f"{name!r} ({where})" for name, where in spellings.items())
+                warnings.warn(
+                    f"{table.origin}: {column} names that differ only in case, spacing, "
+                    f"invisible characters or Unicode form are different {column}s to nkest: "
+                    f"{listed}. Spell them the same if they are one.",
+                    ReportWarning,
+                    stacklevel=3,
+                )
 
 
 def _check_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,12 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import decimal
+import difflib
 import io
 import math
 import numbers
 import os
+import re
 from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from nkest.errors import Problem, ReportError
-from nkest.reports.schema import REQUIRED_COLUMNS
+from nkest.reports.schema import COLUMNS, REQUIRED_COLUMNS
 
 __all__ = ["RawRow", "RawTable", "read_table"]
 
@@ -196,6 +198,23 @@ def _check_header(header: list[str], where: str) -> tuple[list[str], list[Proble
             problems.append(Problem(where, name, None, "each column name once, but it repeats"))
         seen.add(name)
     missing = [name for name in REQUIRED_COLUMNS if name not in seen]
+    misspelt = {
+        name: known
+        for name in columns
+        if name not in COLUMNS and (known := _close_column(name)) and known not in seen
+    }
+    for name, known in misspelt.items():
+        if known in missing:
+            continue  # said with the missing column below
+        problems.append(
+            Problem(
+                where,
+                name,
+                None,
+                f"a column of the report format: did you mean {known!r}? Left as it is, "
+                f"the column would be ignored and every row would read {known!r} as blank",
+            )
+        )
     if not missing:
         return columns, problems
     if len(columns) == 1:
@@ -226,8 +245,21 @@ def _check_header(header: list[str], where: str) -> tuple[list[str], list[Proble
         )
         return columns, problems
     for name in missing:
-        problems.append(Problem(where, name, None, "this required column, but it is missing"))
+        lookalike = [column for column, known in misspelt.items() if known == name]
+        hint = f" (did you mean the column {lookalike[0]!r}?)" if lookalike else ""
+        problems.append(
+            Problem(where, name, None, f"this required column, but it is missing{hint}")
+        )
     return columns, problems
+
+
+def _close_column(name: str) -> str | None:
+    """Return the format's column that ``name`` looks like a misspelling of, if any."""
+    spelled = re.sub(r"[\s\-.]+", "_", name)
+    if spelled in COLUMNS:
+        return spelled
+    close = difflib.get_close_matches(spelled, COLUMNS, n=1, cutoff=0.85)
+    return close[0] if close else None
 
 
 def _read_frame(frame: pd.DataFrame) -> RawTable:

@@ -8,8 +8,10 @@ problem in a file at once.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import math
 import re
+import unicodedata
 
 import pandas as pd
 
@@ -37,6 +39,16 @@ float). Only a single zero decimal: ``6.000`` could be a European thousands sepa
 _NUMBER_EXPECTED = "a non-negative whole number such as 6000 or 6,000"
 MAX_COUNT = 10**10
 """Largest count accepted: more than everyone alive is a typing error, not a report."""
+
+EARLIEST_DATE = dt.date(1700, 1, 1)
+"""Earliest date accepted: the time grid needs dates that pandas can hold (from 1677)."""
+
+NAME_COLUMNS = ("report_id", "source", "source_group", "quantity", "qualifier", "scope")
+"""Columns that name things: no control character, line break or tab in them."""
+
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+"""Characters that reorder the text around them: a name holding one can display as
+another name."""
 
 FLOOR_QUALIFIERS = ("exact", "approx", "at_least", "more_than", "range")
 CAP_QUALIFIERS = ("exact", "approx", "at_most", "fewer_than", "approaching", "range")
@@ -76,6 +88,7 @@ def validate_table(table: RawTable, *, today: dt.date | None = None) -> pd.DataF
         for record, row in zip(records, table.rows, strict=True)
     ]
     problems += _check_unique_ids(records, table.rows)
+    problems += _check_one_group_per_source(records, table.rows)
     order = {row.where: i for i, row in enumerate(table.rows)}
     problems.sort(key=lambda p: order.get(p.location.split(" (report_id")[0], -1))
     if problems:
@@ -109,6 +122,8 @@ class _RowChecker:
     def check(self) -> dict[str, object]:
         for name, expected in self.row.refused.items():
             self.problems.append(Problem(self.where, name, self.row.cells[name], expected))
+        for name, text in self.row.cells.items():
+            self.check_characters(name, text)
         excluded = self.cell("exclude")
         record: dict[str, object] = {
             "report_id": self.cell("report_id") or None,
@@ -143,6 +158,38 @@ class _RowChecker:
         self.check_constraint(record)
         return record
 
+    def check_characters(self, name: str, text: str) -> None:
+        """Refuse text that is not valid Unicode, or holds control characters."""
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:
+            bad = text[error.start]
+            self.problem(
+                name,
+                text.encode("utf-8", "backslashreplace").decode("ascii", "backslashreplace"),
+                f"valid Unicode text (it holds a lone surrogate, U+{ord(bad):04X}, which no "
+                "file can store)",
+            )
+            return
+        allowed = "" if name in NAME_COLUMNS else "\t\n\r"
+        for char in text:
+            if (unicodedata.category(char) == "Cc" and char not in allowed) or (
+                name in NAME_COLUMNS and char in _BIDI_CONTROLS
+            ):
+                kind = (
+                    "a character that reorders the text around it"
+                    if char in _BIDI_CONTROLS
+                    else "a control character"
+                )
+                where = " in a name" if name in NAME_COLUMNS else ""
+                self.problem(
+                    name,
+                    text,
+                    f"printable text (it holds {kind}, U+{ord(char):04X}{where}; "
+                    "it could change how the text shows in a terminal or a report)",
+                )
+                return
+
     def text_required(self, name: str) -> str:
         text = self.cell(name)
         if not text:
@@ -156,10 +203,9 @@ class _RowChecker:
                 self.problem(name, "", f"one of: {', '.join(allowed)}")
             return default
         if text not in allowed:
-            hint = ""
-            if text.lower() in allowed:
-                hint = f" (write it in lower case: {text.lower()!r})"
-            self.problem(name, text, f"one of: {', '.join(allowed)}{hint}")
+            self.problem(
+                name, text, f"one of: {', '.join(allowed)}{_choice_hint(name, text, allowed)}"
+            )
             return None
         return text
 
@@ -176,6 +222,9 @@ class _RowChecker:
             day = dt.date.fromisoformat(text)
         except ValueError:
             self.problem(name, text, "a real calendar date (YYYY-MM-DD)")
+            return None
+        if day < EARLIEST_DATE:
+            self.problem(name, text, f"a date on or after {EARLIEST_DATE.isoformat()}")
             return None
         if day > self.today and not future_ok:
             self.problem(name, text, f"a date not in the future (today is {self.today})")
@@ -349,6 +398,47 @@ def _check_unique_ids(records: list[dict[str, object]], rows: tuple[RawRow, ...]
                 candidate = f"{base}-{suffix}"
             record["report_id"] = candidate
             taken.add(candidate)
+    return problems
+
+
+def _choice_hint(column: str, text: str, allowed: tuple[str, ...]) -> str:
+    """Suggest the word meant: lower case, a qualifier's wording, or a close spelling."""
+    if text.lower() in allowed:
+        return f" (write it in lower case: {text.lower()!r})"
+    if column == "qualifier":
+        from nkest.reports.figures import QUALIFIER_PHRASES
+
+        meant = QUALIFIER_PHRASES.get(" ".join(text.lower().replace("_", " ").split()))
+        if meant in allowed:
+            return f" (did you mean {meant!r}? {text!r} is how a source words it)"
+    close = difflib.get_close_matches(text.lower().replace(" ", "_"), allowed, n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _check_one_group_per_source(
+    records: list[dict[str, object]], rows: tuple[RawRow, ...]
+) -> list[Problem]:
+    """Refuse a used row that puts a source in a second group (a source has one group)."""
+    problems = []
+    first: dict[str, tuple[str, str]] = {}
+    for record, row in zip(records, rows, strict=True):
+        source, group = record["source"], record["source_group"]
+        if not source or record["exclude"]:
+            continue
+        if source not in first:
+            first[str(source)] = (str(group), row.where)
+            continue
+        known, where = first[str(source)]
+        if group != known:
+            problems.append(
+                Problem(
+                    f"{row.where} (report_id {record['report_id']})",
+                    "source_group",
+                    str(group),
+                    f"{known!r}, the group of source {source!r} at {where}: a source belongs to "
+                    "one group (give its other rows the same group, or name the sources apart)",
+                )
+            )
     return problems
 
 

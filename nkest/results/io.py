@@ -2,22 +2,31 @@
 
 A saved file holds the posterior, the sampler statistics, the reports the fit
 used (as a table, so that they load back exactly) and, in its attributes, the
-nkest version, the file format, the model options and the reports'
-fingerprint. Loading checks all of it.
+nkest version, the file format, the model options, the reports' fingerprint
+and a SHA-256 checksum of every array. Loading checks all of it: a flipped
+byte, a lost chunk or a truncated file is refused, never read as numbers.
+
+Saving never replaces what nkest did not write, and replaces an earlier saved
+fit only when asked (``overwrite=True``); the file is written beside its
+destination and moved into place whole (``nkest.results.files``).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nkest.errors import IncompatibleFileError, ReportError
+from nkest.errors import IncompatibleFileError, ReportError, ReportWarning
+from nkest.results.files import replace_output
 
 if TYPE_CHECKING:
     from nkest.fit.estimate import Estimate
@@ -70,8 +79,95 @@ def _read_engine(path: Path) -> str:
     )
 
 
-def save_estimate(estimate: Estimate, path: str | os.PathLike[str]) -> Path:
-    """Write an estimate to ``path`` (``.nc`` or ``.zarr``); return the path."""
+def _is_saved_fit(path: Path) -> bool:
+    """Return whether ``path`` is a fit ``save_estimate`` wrote, holding nothing else.
+
+    A netCDF file with its attributes, or a zarr store with them whose every
+    file is part of the store (its metadata, or a chunk under a ``c/`` folder).
+    """
+    if path.is_dir():
+        try:
+            attributes = json.loads((path / "zarr.json").read_text("utf-8"))["attributes"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        files = [item.relative_to(path).parts for item in path.rglob("*") if item.is_file()]
+        return "nkest_file_format" in attributes and all(
+            parts[-1] == "zarr.json" or "c" in parts[:-1] for parts in files
+        )
+    try:
+        with path.open("rb") as file:
+            if file.read(len(_HDF5_SIGNATURE)) != _HDF5_SIGNATURE:
+                return False
+        import h5py
+
+        with h5py.File(path, "r") as opened:
+            return "nkest_file_format" in opened.attrs
+    except (OSError, ValueError):
+        return False
+
+
+def array_checksum(values: np.ndarray) -> str:
+    """Return the SHA-256 of an array's values, the same after a round trip through a file.
+
+    Numbers are hashed as little-endian float64 or int64 (NaN in one form),
+    dates as int64 nanoseconds, text as UTF-8 with each item's length.
+    """
+    values = np.asarray(values)
+    digest = hashlib.sha256(repr(values.shape).encode())
+    kind = values.dtype.kind
+    if kind in "OUST":  # T: NumPy 2 variable-width text, as zarr reads it back
+        for item in values.ravel():
+            text = item.decode() if isinstance(item, bytes) else str(item)
+            data = text.encode("utf-8", "surrogatepass")
+            digest.update(len(data).to_bytes(8, "little") + data)
+    elif kind == "M":
+        digest.update(values.astype("datetime64[ns]").astype("<i8").tobytes())
+    elif kind in "biu":
+        digest.update(values.astype("<i8").tobytes())
+    else:
+        numbers = values.astype("<f8")
+        digest.update(np.where(np.isnan(numbers), np.nan, numbers).tobytes())
+    return digest.hexdigest()
+
+
+def tree_checksums(tree: xr.DataTree) -> dict[str, str]:
+    """Return the checksum of every variable and coordinate of every group, by path."""
+    sums = {}
+    for node in tree.subtree:
+        if node is tree:
+            continue
+        dataset = node.to_dataset()
+        for name, variable in dataset.variables.items():
+            sums[f"{node.name}/{name}"] = array_checksum(variable.to_numpy())
+    return sums
+
+
+def _text_as_str(dataset: xr.Dataset) -> xr.Dataset:
+    """Store object arrays (the sampler's messages, None when there is none) as text.
+
+    A file reads None back as NaN; as text ("" for none) they read back as written,
+    which the checksums need.
+    """
+    for name, variable in dataset.data_vars.items():
+        if variable.dtype == object:
+            text = np.vectorize(lambda v: "" if v is None else str(v), otypes=[object])(
+                variable.to_numpy()
+            )
+            dataset = dataset.assign({name: (variable.dims, text.astype(str), variable.attrs)})
+    return dataset
+
+
+def save_estimate(
+    estimate: Estimate, path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write an estimate to ``path`` (``.nc`` or ``.zarr``); return the path.
+
+    Raises
+    ------
+    nkest.results.files.OutputExistsError
+        If ``path`` holds something other than a fit nkest saved, or a saved
+        fit and ``overwrite`` is false.
+    """
     path = Path(path)
     engine = _engine(path)
     frame = estimate.reports.to_text_frame()
@@ -85,15 +181,23 @@ def save_estimate(estimate: Estimate, path: str | os.PathLike[str]) -> Path:
             "metadata": json.dumps(dict(estimate.reports.metadata)),
         },
     )
-    groups = {name: estimate.posterior[name].to_dataset() for name in _GROUPS}
+    groups = {name: _text_as_str(estimate.posterior[name].to_dataset()) for name in _GROUPS}
     groups["reports"] = reports
     tree = xr.DataTree.from_dict(groups)
     tree.attrs.update(estimate.posterior.attrs)
     tree.attrs["nkest_file_format"] = FILE_FORMAT
-    if engine == "zarr":
-        tree.to_zarr(path, mode="w", consolidated=False)
-    else:
-        tree.to_netcdf(path, engine=engine)
+    tree.attrs["nkest_checksums"] = json.dumps(tree_checksums(tree), sort_keys=True)
+    with replace_output(
+        path,
+        overwrite=overwrite,
+        what="saved fit",
+        directory=engine == "zarr",
+        is_nkest_file=_is_saved_fit,
+    ) as temporary:
+        if engine == "zarr":
+            tree.to_zarr(temporary, mode="w", consolidated=False)
+        else:
+            tree.to_netcdf(temporary, engine=engine)
     return path
 
 
@@ -117,6 +221,8 @@ def load_estimate(path: str | os.PathLike[str]) -> Estimate:
     if not path.exists():
         raise FileNotFoundError(f"no saved fit at {path}")
     engine = _read_engine(path)
+    if engine == "zarr":
+        _check_zarr_codecs(path)
     try:
         extra = {"consolidated": False} if engine == "zarr" else {}
         with xr.open_datatree(path, engine=engine, **extra) as opened:
@@ -139,6 +245,7 @@ def load_estimate(path: str | os.PathLike[str]) -> Estimate:
             f"{path} has nkest file format {found} (written by {written_by}); "
             f"this nkest ({_version()}) reads format {FILE_FORMAT}"
         )
+    _verify_checksums(tree, attrs, path, written_by)
     newer = _major(attrs.get("nkest_version"))
     if newer is not None and (ours := _major(_version())) is not None and newer > ours:
         raise IncompatibleFileError(
@@ -155,6 +262,67 @@ def load_estimate(path: str | os.PathLike[str]) -> Estimate:
             f"{path} was written by {written_by} and cannot be read by this nkest "
             f"({_version()}): {type(error).__name__}: {what}"
         ) from error
+
+
+_ZARR_CODECS = frozenset(
+    {"bytes", "zstd", "gzip", "blosc", "crc32c", "transpose", "vlen-utf8", "vlen-bytes"}
+)
+"""Codecs a saved zarr store may use: none of them runs code (a pickle codec would)."""
+
+
+def _codec_names(node: object) -> set[str]:
+    if isinstance(node, dict):
+        names = {node[key] for key in ("name", "id") if isinstance(node.get(key), str)}
+        for key in ("codecs", "compressor", "filters", "configuration"):
+            names |= _codec_names(node.get(key))
+        return names
+    if isinstance(node, list):
+        return set().union(*(_codec_names(item) for item in node)) if node else set()
+    return set()
+
+
+def _check_zarr_codecs(path: Path) -> None:
+    """Refuse a zarr store whose arrays would be decoded by a codec outside ``_ZARR_CODECS``."""
+    for metadata in [*path.rglob("zarr.json"), *path.rglob(".zarray")]:
+        try:
+            description = json.loads(metadata.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue  # the read that follows reports an unreadable store
+        if not isinstance(description, dict):
+            continue
+        unknown = (
+            _codec_names({k: description.get(k) for k in ("codecs", "compressor", "filters")})
+            - _ZARR_CODECS
+        )
+        if unknown:
+            raise IncompatibleFileError(
+                f"{path} uses the codec(s) {', '.join(sorted(unknown))} in "
+                f"{metadata.relative_to(path)}, which nkest does not read: reading a saved fit "
+                f"must not run code, and these are not among the codecs nkest writes "
+                f"({', '.join(sorted(_ZARR_CODECS))})"
+            )
+
+
+def _verify_checksums(tree: xr.DataTree, attrs: dict, path: Path, written_by: str) -> None:
+    """Refuse a file whose arrays differ from the checksums written with them."""
+    try:
+        expected = json.loads(attrs["nkest_checksums"])
+    except (KeyError, TypeError, ValueError):
+        raise IncompatibleFileError(
+            f"{path} (written by {written_by}) has no readable checksums of its arrays, "
+            "so its values cannot be trusted: save the fit again"
+        ) from None
+    found = tree_checksums(tree)
+    damaged = sorted(
+        name for name in expected.keys() | found.keys() if expected.get(name) != found.get(name)
+    )
+    if damaged:
+        raise IncompatibleFileError(
+            f"{path} is corrupt: the values of {', '.join(damaged[:5])}"
+            + (f" and {len(damaged) - 5} more" if len(damaged) > 5 else "")
+            + " differ from the checksums written with them (a damaged, truncated or "
+            "edited file); it is not read"
+        )
 
 
 def _version() -> str:
@@ -189,7 +357,10 @@ def _estimate_from(tree: xr.DataTree, attrs: dict, path: Path) -> Estimate:
         }
     )
     try:
-        reports = load_reports(frame, metadata=json.loads(table.attrs["metadata"]))
+        with warnings.catch_warnings():
+            # Its warnings (unused columns, look-alike names) were given when it was loaded.
+            warnings.simplefilter("ignore", ReportWarning)
+            reports = load_reports(frame, metadata=json.loads(table.attrs["metadata"]))
     except ReportError as error:
         raise IncompatibleFileError(f"the reports saved in {path} do not load: {error}") from None
     if reports.fingerprint() != attrs.get("reports_fingerprint"):
@@ -214,5 +385,7 @@ def _estimate_from(tree: xr.DataTree, attrs: dict, path: Path) -> Estimate:
     estimate = Estimate(
         posterior=groups, reports=reports, design=design, options=options, sampling=sampling
     )
-    estimate.posterior.attrs.update({k: v for k, v in attrs.items() if k != "nkest_file_format"})
+    estimate.posterior.attrs.update(
+        {k: v for k, v in attrs.items() if k not in ("nkest_file_format", "nkest_checksums")}
+    )
     return estimate

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import os
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from nkest.reports.figures import Figure
+from nkest.results.markup import markdown_text, safe_html
 from nkest.results.summaries import DEFAULT_PROB, diagnostics_in_words
 from nkest.results.tables import format_table, write_table
 
@@ -26,9 +28,6 @@ if TYPE_CHECKING:
     from nkest.fit.estimate import Estimate
 
 __all__ = ["headline_sentences", "inner_prob", "report_figures", "write_report"]
-
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-"""A "<" that Markdown would read as the start of an HTML tag."""
 
 SURPRISE_LEVEL = 0.05
 """Tail probability below which a report is listed as surprising."""
@@ -113,11 +112,21 @@ def headline_sentences(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> lis
     return out
 
 
-def _markdown_text(text: str) -> str:
-    """Escape the characters of free text that Markdown would read as markup."""
-    for char in "\\`*_[]":
-        text = text.replace(char, "\\" + char)
-    return _TAG_START.sub("&lt;", text)
+_FIGURE_SOURCE = re.compile(r'src="(figures/[a-z_]+\.png)"')
+
+
+def _embed_figures(body: str, directory: Path) -> str:
+    """Put the report's own figures into the page as data.
+
+    The HTML is then one file that loads nothing, which its
+    Content-Security-Policy enforces.
+    """
+
+    def inline(match: re.Match[str]) -> str:
+        data = base64.b64encode((directory / match.group(1)).read_bytes()).decode("ascii")
+        return f'src="data:image/png;base64,{data}"'
+
+    return _FIGURE_SOURCE.sub(inline, body)
 
 
 def inner_prob(prob: float) -> float:
@@ -146,31 +155,56 @@ def report_figures(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> dict[st
 
 
 def write_report(
-    estimate: Estimate, directory: str | os.PathLike[str], *, prob: float = DEFAULT_PROB
+    estimate: Estimate,
+    directory: str | os.PathLike[str],
+    *,
+    prob: float = DEFAULT_PROB,
+    overwrite: bool = False,
 ) -> Path:
     """Write ``report.md`` and ``report.html`` with their figures and tables.
+
+    The report is written beside ``directory`` and moved into place whole, so
+    a failure leaves an earlier report as it was (``nkest.results.files``).
 
     Parameters
     ----------
     estimate : Estimate
     directory : path
-        Created if needed. Gets ``report.md``, ``report.html``, ``figures/``
+        Absent or empty, or a report nkest wrote before (replaced only with
+        ``overwrite``). Gets ``report.md``, ``report.html``, ``figures/``
         (PNG) and ``tables/`` (Markdown, CSV, JSON and LaTeX).
     prob : float
         Probability of the credible intervals.
+    overwrite : bool
+        Replace an earlier nkest report in ``directory``.
 
     Returns
     -------
     pathlib.Path
         The path of ``report.md``.
-    """
-    import markdown
 
-    from nkest import __version__
+    Raises
+    ------
+    nkest.results.files.OutputExistsError
+        Before anything is computed, if ``directory`` may not be replaced.
+    """
+    from nkest.results.files import check_replaceable, replace_output
     from nkest.results.summaries import check_prob
 
     prob = check_prob(prob)
     directory = Path(directory)
+    check_replaceable(directory, overwrite=overwrite, what="report")
+    with replace_output(directory, overwrite=overwrite, what="report", directory=True) as staging:
+        write_report_files(estimate, staging, prob=prob)
+    return directory / "report.md"
+
+
+def write_report_files(estimate: Estimate, directory: Path, *, prob: float) -> Path:
+    """Write the report's files into an existing, empty ``directory`` (no checks)."""
+    import markdown
+
+    from nkest import __version__
+
     (directory / "figures").mkdir(parents=True, exist_ok=True)
     (directory / "tables").mkdir(parents=True, exist_ok=True)
 
@@ -224,7 +258,7 @@ def write_report(
     diagnostics = estimate.diagnostics()
     headline, provenance = [], ""
     for sentence, note in headline_sentences(estimate, prob=prob):
-        headline.append(f"- {_markdown_text(sentence)}")
+        headline.append(f"- {markdown_text(sentence)}")
         provenance = note
     warning = ""
     if not diagnostics["passed"]:
@@ -286,17 +320,17 @@ def write_report(
     sampling = estimate.sampling
     title = estimate.reports.metadata.get("title") or "Casualty estimate"
     values = {
-        "title": _markdown_text(title),
+        "title": markdown_text(title),
         "generated": dt.date.today().isoformat(),
         "version": __version__,
         "fingerprint": estimate.reports.fingerprint(),
         "warning": warning,
         "headline": "\n".join(headline),
-        "provenance": _markdown_text("Source: " + provenance),
+        "provenance": markdown_text("Source: " + provenance),
         "prob_pct": f"{prob:.0%}",
         "summary_table": format_table(summary),
         "early_note": early_totals_note(estimate, dates),
-        "identification": estimate.identification,
+        "identification": markdown_text(estimate.identification),
         "bias_table": format_table(bias),
         "surprising": surprising_text,
         "conflicts_table": format_table(conflicts),
@@ -317,11 +351,11 @@ def write_report(
     text = _template("report.md").substitute(values)
     path = directory / "report.md"
     path.write_text(text, encoding="utf-8")
-    body = markdown.markdown(text, extensions=["tables", "fenced_code"])
+    body = safe_html(markdown.markdown(text, extensions=["tables", "fenced_code"]))
     if warning:
         body = body.replace("<blockquote>", '<blockquote class="warning">', 1)
     html = _template("report.html").substitute(
-        title=html_escape(title), version=__version__, body=body
+        title=html_escape(title), version=__version__, body=_embed_figures(body, directory)
     )
     (directory / "report.html").write_text(html, encoding="utf-8")
     return path

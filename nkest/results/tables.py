@@ -7,17 +7,19 @@ Two kinds of output:
   ``inf`` (``-inf``) in both: in CSV as the text ``inf``, which readers such as
   pandas read back as a float, and in JSON as the string ``"inf"``, since JSON
   has no infinity. A missing value is an empty cell in CSV and ``null`` in
-  JSON.
+  JSON. CSV files open in spreadsheets: a text cell that starts with ``=``,
+  ``+``, ``-``, ``@``, a tab or a carriage return gets a leading ``'`` so
+  that it cannot run as a formula (OWASP); JSON keeps every text as it is.
 - **Display** (Markdown, LaTeX): numbers for reading. Estimated counts
   (``mean``, ``median``, ``lower``, ``upper``, predicted figures) are rounded
   to two significant figures, as in ``cite``; stated figures and the bounds
   of claims are whole numbers from 10 up; every count below 10 keeps two
   significant figures (a claim of 1.5–2.5 stays 1.5–2.5, not 2–2);
   probabilities have three decimals, or read ``<0.001``; bias factors two
-  decimals; an open bound is ∞. Text cells are escaped (``|`` in Markdown;
-  ``\``, ``~``, ``^`` and the other special characters in LaTeX) and URLs
-  become links (``<https://...>`` in Markdown; ``\url{...}`` in LaTeX when
-  the URL has no character special to LaTeX, which needs
+  decimals; an open bound is ∞. Text cells are escaped so that they read as
+  text and never as markup (``nkest.results.markup``), and ``http(s)``
+  addresses become links (``<https://...>`` in Markdown; ``\url{...}`` in
+  LaTeX when the address has no character special to LaTeX, which needs
   ``\usepackage{url}`` or ``hyperref``).
 """
 
@@ -26,12 +28,13 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from nkest.results.markup import latex_cell, latex_text, markdown_cell, spreadsheet_cell
 
 __all__ = ["FORMATS", "format_table", "write_table"]
 
@@ -62,7 +65,6 @@ _PROBABILITY_COLUMNS = {
     "coverage",
 }
 _SMALLEST_PROBABILITY = 0.001
-_URL = re.compile(r"https?://[^\s<>\"|]+")
 
 
 def format_table(frame: pd.DataFrame, fmt: str = "markdown") -> str:
@@ -83,17 +85,21 @@ def format_table(frame: pd.DataFrame, fmt: str = "markdown") -> str:
     """
     numeric = [_is_number_column(frame[c]) for c in frame.columns]
     if fmt == "markdown":
-        text = _readable(frame, _markdown_cell)
-        text.columns = [_markdown_cell(str(c)) for c in frame.columns]
+        text = _readable(frame, markdown_cell)
+        text.columns = [markdown_cell(str(c)) for c in frame.columns]
         align = ["right" if is_number else "left" for is_number in numeric]
         return text.to_markdown(index=False, disable_numparse=True, colalign=align)
     if fmt == "latex":
-        text = _readable(frame, _latex_cell, _latex_escape)
-        text.columns = [_latex_escape(str(c)) for c in frame.columns]
+        text = _readable(frame, latex_cell, latex_text)
+        text.columns = [latex_text(str(c)) for c in frame.columns]
         spec = "".join("r" if is_number else "l" for is_number in numeric)
         return text.to_latex(index=False, escape=False, column_format=spec)
     if fmt == "csv":
-        return _data(frame).to_csv(index=False)
+        data = _data(frame).astype(object)
+        for name in data.columns:
+            data[name] = [spreadsheet_cell(v) if isinstance(v, str) else v for v in data[name]]
+        data.columns = [spreadsheet_cell(str(c)) for c in data.columns]
+        return data.to_csv(index=False)
     if fmt == "json":
         records = [
             {str(name): _json_value(value) for name, value in row.items()}
@@ -236,89 +242,3 @@ def _small(value: float, digits: int = 2, *, floor: bool = True) -> str:
         return f"{value:.{digits}g}"
     text = _significant(value, digits)
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _split_urls(text: str) -> list[tuple[str, bool]]:
-    """Split text into (piece, is_url), leaving trailing punctuation out of URLs."""
-    pieces: list[tuple[str, bool]] = []
-    position = 0
-    for match in _URL.finditer(text):
-        url = match.group(0)
-        while url and (
-            url[-1] in ".,;:!?'"
-            or (url[-1] == ")" and url.count(")") > url.count("("))
-            or (url[-1] == "]" and url.count("]") > url.count("["))
-        ):
-            url = url[:-1]
-        start, end = match.start(), match.start() + len(url)
-        if start > position:
-            pieces.append((text[position:start], False))
-        pieces.append((url, True))
-        position = end
-    if position < len(text):
-        pieces.append((text[position:], False))
-    return pieces
-
-
-_MARKDOWN_SPECIAL = {
-    "\\": "\\\\",
-    "|": "\\|",
-    "`": "\\`",
-    "*": "\\*",
-    "\n": " ",
-    "\r": " ",
-}
-_TAG_START = re.compile(r"<(?=[A-Za-z/!?])")
-"""A "<" that Markdown would read as the start of an HTML tag: written &lt;."""
-
-
-def _markdown_escape(text: str) -> str:
-    text = "".join(_MARKDOWN_SPECIAL.get(char, char) for char in text)
-    return _TAG_START.sub("&lt;", text)
-
-
-def _markdown_cell(text: str) -> str:
-    """Escape a text cell for a Markdown table; URLs become autolinks."""
-    out = []
-    for piece, is_url in _split_urls(text):
-        if is_url:
-            out.append("<" + piece.replace("|", "%7C").replace("\\", "%5C") + ">")
-        else:
-            out.append(_markdown_escape(piece))
-    return "".join(out)
-
-
-_LATEX_SPECIAL = {
-    "\\": r"\textbackslash{}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "<": r"\textless{}",
-    ">": r"\textgreater{}",
-    "|": r"\textbar{}",
-    "∞": r"$\infty$",
-    "\n": " ",
-    "\r": " ",
-}
-_LATEX_UNSAFE_IN_URL = set("\\{}%#&^")
-
-
-def _latex_escape(text: str) -> str:
-    return "".join(_LATEX_SPECIAL.get(char, char) for char in text)
-
-
-def _latex_cell(text: str) -> str:
-    r"""Escape a text cell for LaTeX; a URL without special characters goes in ``\url{}``."""
-    out = []
-    for piece, is_url in _split_urls(text):
-        if is_url and not set(piece) & _LATEX_UNSAFE_IN_URL:
-            out.append(rf"\url{{{piece}}}")
-        else:
-            out.append(_latex_escape(piece))
-    return "".join(out)

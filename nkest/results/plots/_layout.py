@@ -22,7 +22,7 @@ from matplotlib.legend import Legend
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.text import Text
 
-from nkest.results.plots._style import NOTE_COLOUR, SMALL_FONT
+from nkest.results.plots._style import NOTE_COLOUR, SMALL_FONT, literal
 
 if TYPE_CHECKING:
     from nkest.fit.estimate import Estimate
@@ -111,12 +111,12 @@ def fitted_legend(
     while True:
         legend = fig.legend(
             handles,
-            labels,
+            [literal(label) for label in labels],
             loc="upper left",
             ncols=ncol,
             frameon=False,
             fontsize=SMALL_FONT,
-            title=title,
+            title=None if title is None else literal(title),
             title_fontproperties={"size": SMALL_FONT, "weight": "bold"},
             alignment="left",
             handler_map={tuple: HandlerTuple(ndivide=1)},
@@ -136,7 +136,7 @@ def note(fig: Figure, text: str, width: float, *, gid: str | None = None) -> Tex
     return fig.text(
         0,
         0,
-        textwrap.fill(text, chars),
+        literal(textwrap.fill(text, chars)),
         fontsize=SMALL_FONT,
         color=NOTE_COLOUR,
         ha="left",
@@ -190,7 +190,7 @@ def arrange(
     heading = fig.text(
         0,
         0,
-        textwrap.fill(title, int((width - 0.4) * 72 / (12 * 0.55))),
+        literal(textwrap.fill(title, int((width - 0.4) * 72 / (12 * 0.55)))),
         fontsize=12,
         fontweight="bold",
         ha="left",

@@ -316,3 +316,14 @@ def style_axes(ax: Axes) -> None:
     for side in ("left", "bottom"):
         ax.spines[side].set_color("0.4")
     ax.tick_params(colors="0.25", labelsize=FONT)
+
+
+def literal(text: object) -> str:
+    r"""Return text that matplotlib draws as it is written.
+
+    Matplotlib reads text between two ``$`` as mathtext: a source named
+    "US$5" beside one named "$6" would be drawn "US5" and crash on "$^$".
+    An escaped ``\$`` is drawn as a plain dollar sign, whatever else the text holds.
+    Apply it last, after any wrapping.
+    """
+    return str(text).replace("$", r"\$")

@@ -17,7 +17,15 @@ from nkest.results.plots._layout import (
     note,
     subject_suffix,
 )
-from nkest.results.plots._style import FONT, POINT, SMALL_FONT, pct, source_colours, style_axes
+from nkest.results.plots._style import (
+    FONT,
+    POINT,
+    SMALL_FONT,
+    literal,
+    pct,
+    source_colours,
+    style_axes,
+)
 
 if TYPE_CHECKING:
     from nkest.fit.estimate import Estimate
@@ -111,7 +119,8 @@ def plot_source_bias(estimate: Estimate, *, prob: float = 0.9, prob_inner: float
     )
     ax.set_ylim(y - 0.5, -1.5)
     ax.set_yticks(
-        [t[0] for t in ticks], [name if header else f"  {name}" for _, name, header in ticks]
+        [t[0] for t in ticks],
+        [literal(name if header else f"  {name}") for _, name, header in ticks],
     )
     for tick, (_, _, header) in zip(ax.get_yticklabels(), ticks, strict=True):
         tick.set_fontweight("bold" if header else "normal")

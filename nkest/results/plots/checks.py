@@ -30,6 +30,7 @@ from nkest.results.plots._style import (
     centred,
     count_tick,
     counted,
+    literal,
     marker_handle,
     pct,
     sideways,
@@ -137,7 +138,7 @@ def plot_report_checks(
     )
     style_axes(ax)
     ax.set_ylim(n - 0.5, -1.6)
-    ax.set_yticks(range(n), [_check_label(row) for row in table.itertuples()])
+    ax.set_yticks(range(n), [literal(_check_label(row)) for row in table.itertuples()])
     for tick, hit in zip(ax.get_yticklabels(), surprising, strict=True):
         tick.set_fontweight("bold" if hit else "normal")
         tick.set_color(SURPRISE_COLOUR if hit else "0.1")
