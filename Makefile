@@ -41,6 +41,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
@@ -52,7 +53,7 @@ notebooks: $(STAMP)
 # Regenerate docs/validation.md, its figures and data (about three hours on two
 # cores; the coverage study, 600 fits, takes most of it).
 validation: $(STAMP)
-	$(BIN)/python -m nkest.validate.publish --workers 2
+	$(BIN)/python -m validation.publish --workers 2
 
 # Speed: every target with its ratio to a baseline timed in the same run (about an hour).
 benchmarks: $(STAMP)

@@ -8,8 +8,6 @@ The pipeline reads left to right: reports -> model -> fit -> results.
 >>> estimate.summary()                              # doctest: +SKIP
 """
 
-from importlib.metadata import PackageNotFoundError, version
-
 from nkest.datasets import list_datasets, load_dataset
 from nkest.errors import (
     ConvergenceError,
@@ -18,14 +16,9 @@ from nkest.errors import (
     ReportError,
     ReportWarning,
 )
-from nkest.fit import Estimate, fit
 from nkest.reports import Figure, FigureError, Reports, load_reports, parse_figure
-from nkest.results.io import load_estimate as load
-
-try:
-    __version__ = version("nkest")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0+unknown"
+from nkest.results.estimate import Estimate, fit, load
+from nkest.version import __version__
 
 __all__ = [
     "ConvergenceError",

@@ -29,8 +29,16 @@ import pandas as pd
 
 from nkest.datasets import list_datasets, load_dataset
 from nkest.errors import IncompatibleFileError, ReportError
+from nkest.files import OutputExistsError, check_replaceable, replace_output
 from nkest.fit.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
+from nkest.model.design import make_design
+from nkest.model.grid import parse_freq
+from nkest.model.options import make_options
 from nkest.reports import Reports, load_reports
+from nkest.results import report as report_module
+from nkest.results.estimate import fit
+from nkest.results.report import headline_sentences
+from nkest.version import __version__
 
 __all__ = [
     "EXIT_BAD_INPUT",
@@ -152,8 +160,6 @@ def _probability(text: str) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from nkest import __version__
-
     formatter = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
         prog="nkest",
@@ -304,9 +310,6 @@ def _load(args: argparse.Namespace) -> Reports:
 
 def _options(args: argparse.Namespace, **extra: Any):
     """Check the model's options and return them (nothing is fitted)."""
-    from nkest.model.grid import parse_freq
-    from nkest.model.options import make_options
-
     try:
         if "freq" in extra:
             parse_freq(extra["freq"])
@@ -317,8 +320,6 @@ def _options(args: argparse.Namespace, **extra: Any):
 
 def _design(reports: Reports, options):
     """Return the model's design of the reports (cheap: no sampling)."""
-    from nkest.model.design import make_design
-
     try:
         return make_design(reports, options)
     except ValueError as error:
@@ -327,8 +328,6 @@ def _design(reports: Reports, options):
 
 def _writable_directory(out: Path, force: bool) -> None:
     """Check, creating nothing, that ``out`` may be written: refuse it before any fitting."""
-    from nkest.results.files import OutputExistsError, check_replaceable
-
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out {out} is a file, not a directory")
     try:
@@ -386,11 +385,6 @@ def _reports_count(n: int) -> str:
 
 
 def _fit(args: argparse.Namespace) -> int:
-    from nkest.fit import fit
-    from nkest.results import report as report_module
-    from nkest.results.files import OutputExistsError, replace_output
-    from nkest.results.report import headline_sentences
-
     reports = _load(args)
     fit_options = {
         "freq": args.freq,

@@ -35,7 +35,7 @@ def test_predicted_figures_follow_each_report(small_estimate):
 
 
 def test_model_options_parse_describe_and_refuse():
-    from nkest.model.options import FitOptions, Identification, Priors
+    from nkest.model.options import FitOptions, Identification, Priors, SourceGroupsUnbiased
 
     assert Identification.parse("reference:NIS, UK").describe() == "NIS and UK unbiased"
     assert Identification.parse({"group_priors": {"Kyiv": (1.5, 0.2)}}).describe() == (
@@ -50,7 +50,8 @@ def test_model_options_parse_describe_and_refuse():
     with pytest.raises(TypeError, match="unknown prior"):
         Priors.parse({"woundedratio": (3, 0.4)})
     options = FitOptions()
-    assert options.identification == Identification()
+    assert options.identification == SourceGroupsUnbiased()
+    assert isinstance(options.identification, Identification)
     assert options.to_dict()["target_accept"] == options.target_accept
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import os
 import shutil
 import subprocess
@@ -19,8 +18,8 @@ from nkest.cli import main
 from nkest.model.design import make_design
 from nkest.model.options import make_options
 
-FIT_MODULE = importlib.import_module("nkest.fit")
-"""The module whose ``fit`` the command line calls (``nkest.fit`` is also the function)."""
+FIT_MODULE = cli
+"""The module whose ``fit`` the command line calls."""
 
 
 def installed_command() -> str:

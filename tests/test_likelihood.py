@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 import nkest
-from nkest.fit.estimate import report_centres
+from nkest.fit.per_report import report_centres
 from nkest.fit.prior import sample_prior
 from nkest.model.build import ar1_filter, build_model
 from nkest.model.design import log_bounds, make_design

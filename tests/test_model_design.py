@@ -10,9 +10,10 @@ import pandas as pd
 import pytest
 
 import nkest
-from nkest.model.design import make_design, rounding_half_width
+from nkest.model.design import make_design
 from nkest.model.grid import make_grid, parse_freq
 from nkest.model.options import make_options
+from nkest.reports.qualifiers import rounding_half_width
 
 BASE = {"published": "2025-01-10", "source": "A", "source_group": "G", "quantity": "killed"}
 

@@ -24,7 +24,7 @@ from matplotlib import cbook
 import nkest
 from nkest import IncompatibleFileError, ReportError, ReportWarning
 from nkest.cli import main
-from nkest.results.files import MANIFEST, OutputExistsError
+from nkest.files import MANIFEST, OutputExistsError
 from nkest.validate import simulate_conflict
 
 HOSTILE = [

@@ -1,6 +1,6 @@
 """Small versions of the validation studies, and fits in parallel (processes and Dask).
 
-The full studies (hundreds of fits) run with ``python -m nkest.validate.publish``;
+The full studies (hundreds of fits) run with ``python -m validation.publish``;
 these check that each study runs, returns what it says, and measures what it
 claims to, on few data sets.
 """
@@ -22,8 +22,8 @@ from nkest.validate.predictive import (
     rate_interval,
     source_conflicts,
 )
-from nkest.validate.publish import coverage_section
 from nkest.validate.sbc import rank_uniformity, run_sbc, sbc_template
+from validation.publish import coverage_section
 
 FAST = {"draws": 200, "tune": 200, "chains": 2}
 

@@ -25,6 +25,8 @@ from nkest.fit.compiling import reproducible_compilation
 from nkest.model.build import build_model, model_data
 from nkest.model.design import Design
 from nkest.model.options import FitOptions
+from nkest.reports import Reports
+from nkest.version import __version__
 
 __all__ = [
     "DEFAULT_CHAINS",
@@ -32,6 +34,7 @@ __all__ = [
     "DEFAULT_TUNE",
     "SamplingInfo",
     "clear_cache",
+    "provenance",
     "sample_design",
 ]
 
@@ -259,3 +262,16 @@ def _with_design_coords(tree: xr.DataTree, design: Design) -> xr.DataTree:
     return xr.DataTree.from_dict(
         {"posterior": posterior, "sample_stats": tree["sample_stats"].to_dataset()}
     )
+
+
+def provenance(reports: Reports, options: FitOptions, sampling: Any) -> dict[str, str]:
+    """Return what produced a fit, as text attributes for the posterior's file."""
+    return {
+        "nkest_version": __version__,
+        "reports_fingerprint": reports.fingerprint(),
+        "reports_count": str(len(reports)),
+        "identification": options.identification.describe(),
+        "options": json.dumps(options.to_dict(), sort_keys=True),
+        "sampling": json.dumps(sampling.to_dict(), sort_keys=True),
+        "dataset": str(reports.metadata.get("name", "")),
+    }

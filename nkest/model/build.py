@@ -211,42 +211,16 @@ def timescale_floor(step: int, size: int) -> float:
 
 def _log_bias(design: Design, options: FitOptions):
     """Each source's log-bias: its group's bias plus its own, anchored by the identification."""
-    priors = options.priors
     ident = options.identification
     group_of_source = np.array(
         [design.groups.index(g) for g in design.source_groups], dtype=np.int64
     )
-    source_sd = pm.HalfNormal("source_bias_sd", sigma=priors.source_bias_sd)
+    source_sd = pm.HalfNormal("source_bias_sd", sigma=options.priors.source_bias_sd)
     source_z = pm.Normal("source_bias_z", 0.0, 1.0, dims="source")
-    if ident.kind == "groups":
-        if len(design.groups) > 1:
-            group_sd = pm.HalfNormal("group_bias_sd", sigma=priors.group_bias_sd)
-            group_z = pm.ZeroSumNormal("group_bias_z", sigma=1.0, dims="source_group")
-            group_bias = pm.Deterministic("group_bias", group_sd * group_z, dims="source_group")
-        else:
-            group_bias = pm.Deterministic("group_bias", pt.zeros(1), dims="source_group")
-    else:
-        # The anchor is the reference sources or the named groups' priors alone: the
-        # other groups share a free common level instead of being pulled towards zero
-        # bias, which would be the "groups unbiased on average" assumption again.
-        group_sd = pm.HalfNormal("group_bias_sd", sigma=priors.group_bias_sd)
-        group_z = pm.Normal("group_bias_z", 0.0, 1.0, dims="source_group")
-        common = pm.Normal("group_bias_common", 0.0, priors.group_bias_common_sd)
-        anchored = np.zeros(len(design.groups), dtype=bool)
-        centre = np.zeros(len(design.groups))
-        spread = pt.ones(len(design.groups)) * group_sd
-        if ident.kind == "group_priors":
-            for group, (factor, sd) in ident.group_priors.items():
-                i = design.groups.index(group)
-                anchored[i] = True
-                centre[i] = math.log(factor)
-                spread = pt.set_subtensor(spread[i], sd)
-        level = centre + pt.where(anchored, 0.0, common)
-        group_bias = pm.Deterministic("group_bias", level + spread * group_z, dims="source_group")
-    log_bias = group_bias[group_of_source] + source_sd * source_z
-    if ident.kind == "reference":
-        free = np.array([s not in ident.sources for s in design.sources], dtype=np.float64)
-        log_bias = log_bias * free
+    group_bias = ident.group_bias(design.groups, options.priors)
+    log_bias = ident.source_log_bias(
+        group_bias[group_of_source] + source_sd * source_z, design.sources
+    )
     pm.Deterministic("bias_factor", pt.exp(log_bias), dims="source")
     return log_bias
 

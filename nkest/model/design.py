@@ -9,6 +9,7 @@ model cannot use are listed with the reason, never dropped silently.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from nkest.model.grid import TimeGrid, make_grid, parse_freq
 from nkest.model.likelihood import OPEN_BOUND
 from nkest.model.options import FitOptions
 from nkest.reports import Reports
+from nkest.reports.qualifiers import claim_bounds
 
 __all__ = ["KINDS", "Design", "default_end", "make_design"]
 
@@ -364,27 +366,6 @@ def _first_date(frame: pd.DataFrame) -> dt.date:
     return first.date()
 
 
-def rounding_half_width(value: int, max_relative: float) -> float:
-    """Half-width of the interval a rounded figure stands for.
-
-    The unit is read from the trailing zeros (600 -> 100, 4,700 -> 100,
-    2,000 -> 1,000), so "about 600" stands for 550..650. A last non-zero digit
-    of 5 is rounding to a half unit (1,500 -> 500, 350 -> 50, 25,000 ->
-    5,000): people round to the nearest 500 as often as to the nearest 100.
-    Round numbers with few significant digits ("about 10,000") would give
-    very wide intervals; the half-width is capped at ``max_relative`` of the
-    value.
-    """
-    if value <= 0:
-        return 0.5
-    text = str(int(value))
-    digits = text.rstrip("0")
-    unit = 10 ** (len(text) - len(digits))
-    if digits[-1] == "5" and len(digits) > 1:
-        unit *= 5
-    return max(0.5, min(unit / 2, max_relative * value))
-
-
 def _claims(frame: pd.DataFrame, options: FitOptions) -> pd.DataFrame:
     """Lower and upper ends of what each report claims, and the kind of bound it gives."""
     lower = np.full(len(frame), np.nan)
@@ -394,24 +375,13 @@ def _claims(frame: pd.DataFrame, options: FitOptions) -> pd.DataFrame:
     ):
         if pd.isna(value):
             continue
-        v = float(value)
-        if qualifier == "exact":
-            lower[i], upper[i] = v - 0.5, v + 0.5
-        elif qualifier == "approx":
-            half = rounding_half_width(int(v), options.approx_max_relative)
-            lower[i], upper[i] = v - half, v + half
-        elif qualifier == "at_least":
-            lower[i], upper[i] = v - 0.5, np.inf
-        elif qualifier == "more_than":
-            lower[i], upper[i] = v + 0.5, np.inf
-        elif qualifier == "at_most":
-            lower[i], upper[i] = 0.0, v + 0.5
-        elif qualifier == "fewer_than":
-            lower[i], upper[i] = 0.0, v - 0.5
-        elif qualifier == "approaching":
-            lower[i], upper[i] = v * (1 - options.approaching_band) - 0.5, v - 0.5
-        elif qualifier == "range":
-            lower[i], upper[i] = v - 0.5, float(high) + 0.5
+        lower[i], upper[i] = claim_bounds(
+            qualifier,
+            float(value),
+            float(high) if pd.notna(high) else math.nan,
+            approx_max_relative=options.approx_max_relative,
+            approaching_band=options.approaching_band,
+        )
     constraint = frame["constraint"].to_numpy()
     lower_only = (frame["scope"].to_numpy() == "incident") | (constraint == "floor")
     upper = np.where(lower_only, np.inf, upper)
@@ -439,25 +409,11 @@ def _group_of_each_source(observed: pd.DataFrame) -> pd.Series:
 def _check_identification(
     options: FitOptions, sources: Sequence[str], groups: Sequence[str]
 ) -> None:
-    ident = options.identification
     if not sources:
         raise ValueError(
             "no source has an observation (only floors and caps): nothing identifies the biases"
         )
-    if ident.kind == "reference":
-        missing = [s for s in ident.sources if s not in sources]
-        if missing:
-            raise ValueError(
-                f"reference source(s) {', '.join(map(repr, missing))} have no used observations; "
-                f"sources with observations: {', '.join(sources)}"
-            )
-    if ident.kind == "group_priors":
-        missing = [g for g in ident.group_priors if g not in groups]
-        if missing:
-            raise ValueError(
-                f"group prior(s) for {', '.join(map(repr, missing))}: no such group with used "
-                f"observations; groups: {', '.join(groups)}"
-            )
+    options.identification.check(sources, groups)
 
 
 def _equivalent(rows: pd.DataFrame, quantity: str, ratio: float) -> pd.Series:

@@ -13,140 +13,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["FitOptions", "Identification", "Priors", "make_options"]
+from nkest.model.identification import (
+    GroupPriors,
+    Identification,
+    ReferenceSources,
+    SourceGroupsUnbiased,
+    finite_pair,
+)
 
-
-@dataclass(frozen=True)
-class Identification:
-    """What anchors the overall level of the estimates.
-
-    With no ground truth, reports identify the truth only up to a common
-    bias factor: if every source over-reported by 30%, the reports would
-    look the same. An assumption about the sources fixes that factor. It
-    drives the answer, so it is a visible choice and part of every citation.
-
-    Parameters
-    ----------
-    kind : {"groups", "reference", "group_priors"}
-        ``"groups"`` (default): source groups are unbiased on average; the
-        groups' log-bias factors sum to zero (each source deviates from its
-        group's bias by a partially pooled amount; with a single group, the
-        group bias is zero and sources are unbiased on average a priori). ``"reference"``: the named
-        reference sources are unbiased. ``"group_priors"``: informative
-        priors on the bias of named groups.
-    sources : tuple of str
-        The reference sources (``kind="reference"``).
-    group_priors : mapping of str to (float, float)
-        For ``kind="group_priors"``: group -> (median bias factor, standard
-        deviation of the log factor); e.g. ``{"Ukraine government": (1.5,
-        0.2)}`` says that group states about 50% above the truth.
-    """
-
-    kind: str = "groups"
-    sources: tuple[str, ...] = ()
-    group_priors: Mapping[str, tuple[float, float]] = field(default_factory=dict)
-
-    KINDS = ("groups", "reference", "group_priors")
-
-    def __post_init__(self) -> None:
-        if self.kind not in self.KINDS:
-            raise ValueError(
-                f"identification kind must be one of: {', '.join(self.KINDS)}; got {self.kind!r}"
-            )
-        if self.kind == "reference" and not self.sources:
-            raise ValueError("identification 'reference' needs at least one source name")
-        if self.kind == "group_priors":
-            if not self.group_priors:
-                raise ValueError("identification 'group_priors' needs at least one group prior")
-            for group, value in self.group_priors.items():
-                factor, sd = _pair(value, f"group prior for {group!r}")
-                if factor <= 0 or sd <= 0:
-                    raise ValueError(
-                        f"group prior for {group!r} must be (median factor > 0, log sd > 0), "
-                        f"got {value!r}"
-                    )
-        object.__setattr__(self, "sources", tuple(self.sources))
-        object.__setattr__(
-            self,
-            "group_priors",
-            {str(k): _pair(v, str(k)) for k, v in dict(self.group_priors).items()},
-        )
-
-    @classmethod
-    def parse(cls, spec: str | Mapping[str, Any] | Identification) -> Identification:
-        """Read an identification from its plain form.
-
-        Accepted: ``"groups"``; ``{"reference": ["NIS"]}`` or
-        ``"reference:NIS,UK Defence Intelligence"``; ``{"group_priors":
-        {"Ukraine government": (1.5, 0.2)}}``; or an ``Identification``.
-        """
-        if isinstance(spec, Identification):
-            return spec
-        if isinstance(spec, str):
-            kind, _, names = spec.partition(":")
-            kind = kind.strip()
-            if kind == "reference":
-                return cls("reference", tuple(n.strip() for n in names.split(",") if n.strip()))
-            if names:
-                raise ValueError(f"only 'reference:<sources>' takes names; got {spec!r}")
-            return cls(kind)
-        if isinstance(spec, Mapping):
-            if "kind" in spec:
-                return cls(
-                    spec["kind"],
-                    tuple(spec.get("sources", ())),
-                    dict(spec.get("group_priors", {})),
-                )
-            if set(spec) == {"reference"}:
-                names = spec["reference"]
-                return cls("reference", (names,) if isinstance(names, str) else tuple(names))
-            if set(spec) == {"group_priors"}:
-                return cls("group_priors", group_priors=dict(spec["group_priors"]))
-        raise ValueError(
-            "identification must be 'groups', {'reference': [sources]} or "
-            f"{{'group_priors': {{group: (factor, sd)}}}}; got {spec!r}"
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the plain, JSON-serialisable form (read back by ``parse``)."""
-        return {
-            "kind": self.kind,
-            "sources": list(self.sources),
-            "group_priors": {k: list(v) for k, v in self.group_priors.items()},
-        }
-
-    def describe(self) -> str:
-        """Say the assumption in words, for citations and reports.
-
-        A noun phrase that reads after "assuming" or "identification:":
-        ``"source groups unbiased on average"``, ``"NIS unbiased"``.
-        """
-        if self.kind == "groups":
-            return "source groups unbiased on average"
-        if self.kind == "reference":
-            return f"{_join_names(self.sources)} unbiased"
-        parts = [
-            f"{group} states x{factor:g} the truth (log sd {sd:g})"
-            for group, (factor, sd) in self.group_priors.items()
-        ]
-        return "informative priors on group biases: " + "; ".join(parts)
-
-
-def _pair(value: Any, what: str) -> tuple[float, float]:
-    try:
-        first, second = value
-        pair = float(first), float(second)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a pair of numbers, got {value!r}") from None
-    if not all(math.isfinite(number) for number in pair):
-        raise ValueError(f"{what} must be a pair of finite numbers, got {value!r}")
-    return pair
-
-
-def _join_names(names: tuple[str, ...]) -> str:
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " and " + names[-1]
+__all__ = [
+    "FitOptions",
+    "GroupPriors",
+    "Identification",
+    "Priors",
+    "ReferenceSources",
+    "SourceGroupsUnbiased",
+    "make_options",
+]
 
 
 @dataclass(frozen=True)
@@ -209,7 +92,7 @@ class Priors:
         for name, value in spec.items():
             default = getattr(cls, name)
             if isinstance(default, tuple):
-                pair = _pair(value, f"prior {name!r}")
+                pair = finite_pair(value, f"prior {name!r}")
                 if pair[0] <= 0 or pair[1] <= 0:
                     raise ValueError(f"prior {name!r} needs (median > 0, sd > 0), got {value!r}")
                 values[name] = pair
@@ -239,7 +122,7 @@ class FitOptions:
     origin: str | None = None
     """ISO date at which every total was zero; default: the reports' metadata.
     ``"unknown"`` ignores the metadata and estimates the initial totals."""
-    identification: Identification = field(default_factory=Identification)
+    identification: Identification = field(default_factory=SourceGroupsUnbiased)
     priors: Priors = field(default_factory=Priors)
     approx_max_relative: float = 0.25
     """Widest half-width of a rounded ("about") figure, relative to the figure."""

@@ -96,6 +96,7 @@ from fractions import Fraction
 from types import MappingProxyType
 from typing import Final, NamedTuple, NoReturn
 
+from nkest.reports.qualifiers import QUALIFIER_TABLE
 from nkest.reports.schema import QUALIFIERS
 
 __all__ = [
@@ -132,73 +133,16 @@ dozen" is 10-14. See the module documentation for the reasoning.
 """
 
 QUALIFIER_PHRASES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        # approx: a rounded figure.
-        "about": "approx",
-        "around": "approx",
-        "some": "approx",
-        "roughly": "approx",
-        "approximately": "approx",
-        "an estimated": "approx",
-        "estimated": "approx",
-        "circa": "approx",
-        "~": "approx",
-        # at_least: a lower bound that the figure itself meets.
-        "at least": "at_least",
-        "no fewer than": "at_least",
-        "no less than": "at_least",
-        "not fewer than": "at_least",
-        "not less than": "at_least",
-        "a minimum of": "at_least",
-        # more_than: a strict lower bound.
-        "more than": "more_than",
-        "over": "more_than",
-        "just over": "more_than",
-        "well over": "more_than",
-        "above": "more_than",
-        "exceeded": "more_than",
-        "exceeding": "more_than",
-        "exceeds": "more_than",
-        "in excess of": "more_than",
-        "upwards of": "more_than",
-        # approaching: just under the figure.
-        "approaching": "approaching",
-        "nearly": "approaching",
-        "almost": "approaching",
-        "close to": "approaching",
-        "just under": "approaching",
-        "just shy of": "approaching",
-        "nearing": "approaching",
-        # at_most: an upper bound that the figure itself meets.
-        "up to": "at_most",
-        "as many as": "at_most",
-        "at most": "at_most",
-        "no more than": "at_most",
-        "not more than": "at_most",
-        "a maximum of": "at_most",
-        # fewer_than: a strict upper bound.
-        "fewer than": "fewer_than",
-        "less than": "fewer_than",
-        "under": "fewer_than",
-        "well under": "fewer_than",
-        "below": "fewer_than",
-    }
+    {phrase: row.name for row in QUALIFIER_TABLE.values() for phrase in row.phrases}
 )
-"""Qualifier phrases read before a number, each with its qualifier.
+"""Qualifier phrases read before a number, each with its qualifier (``QUALIFIER_TABLE``).
 
 "~" (and "≈") is read like "about". "between" and "from" introduce ranges and
 are not listed here.
 """
 
 QUALIFIER_SUFFIXES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "or more": "at_least",
-        "plus": "at_least",
-        "+": "at_least",
-        "or so": "approx",
-        "or fewer": "at_most",
-        "or less": "at_most",
-    }
+    {suffix: row.name for row in QUALIFIER_TABLE.values() for suffix in row.suffixes}
 )
 """Qualifier phrases read right after a number ("600 or more", "600-plus", "600+").
 
@@ -349,19 +293,8 @@ class Figure:
         """Word the figure as a source would: ``about 600``, ``more than 6,000``."""
         if self.qualifier == "range":
             return f"{self.value:,}–{self.value_high:,}"
-        prefix = _WORDING[self.qualifier]
+        prefix = QUALIFIER_TABLE[self.qualifier].written
         return f"{prefix} {self.value:,}" if prefix else f"{self.value:,}"
-
-
-_WORDING: Final = {
-    "exact": "",
-    "approx": "about",
-    "at_least": "at least",
-    "more_than": "more than",
-    "at_most": "up to",
-    "fewer_than": "fewer than",
-    "approaching": "approaching",
-}
 
 
 # --- reading --------------------------------------------------------------

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from nkest.reports.qualifiers import QUALIFIER_TABLE
+
 REQUIRED_COLUMNS: Final = ("published", "source", "quantity", "value")
 """Columns every table of reports must have."""
 
@@ -66,17 +68,8 @@ TEXT_COLUMNS: Final = (
 QUANTITIES: Final = ("killed", "wounded", "casualties", "captured", "missing", "deployed")
 """What a report counts. ``casualties`` means killed + wounded."""
 
-QUALIFIERS: Final = (
-    "exact",
-    "approx",
-    "at_least",
-    "more_than",
-    "at_most",
-    "fewer_than",
-    "approaching",
-    "range",
-)
-"""How a source worded its figure."""
+QUALIFIERS: Final = tuple(QUALIFIER_TABLE)
+"""How a source worded its figure (each with its meaning in ``nkest.reports.qualifiers``)."""
 
 SCOPES: Final = ("cumulative", "period", "incident")
 """What span of time a figure covers."""

@@ -17,6 +17,7 @@ import pandas as pd
 
 from nkest.errors import Problem, ReportError
 from nkest.reports.figures import FigureError, parse_figure
+from nkest.reports.qualifiers import QUALIFIER_TABLE
 from nkest.reports.reading import RawRow, RawTable
 from nkest.reports.schema import (
     COLUMNS,
@@ -50,8 +51,8 @@ _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 """Characters that reorder the text around them: a name holding one can display as
 another name."""
 
-FLOOR_QUALIFIERS = ("exact", "approx", "at_least", "more_than", "range")
-CAP_QUALIFIERS = ("exact", "approx", "at_most", "fewer_than", "approaching", "range")
+FLOOR_QUALIFIERS = tuple(name for name, row in QUALIFIER_TABLE.items() if row.may_be_floor)
+CAP_QUALIFIERS = tuple(name for name, row in QUALIFIER_TABLE.items() if row.may_be_cap)
 
 
 def validate_table(table: RawTable, *, today: dt.date | None = None) -> pd.DataFrame:

@@ -8,7 +8,7 @@ byte, a lost chunk or a truncated file is refused, never read as numbers.
 
 Saving never replaces what nkest did not write, and replaces an earlier saved
 fit only when asked (``overwrite=True``); the file is written beside its
-destination and moved into place whole (``nkest.results.files``).
+destination and moved into place whole (``nkest.files``).
 """
 
 from __future__ import annotations
@@ -18,20 +18,20 @@ import json
 import os
 import re
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from nkest.errors import IncompatibleFileError, ReportError, ReportWarning
-from nkest.results.files import replace_output
+from nkest.files import replace_output
+from nkest.reports import Reports, load_reports
+from nkest.version import __version__
 
-if TYPE_CHECKING:
-    from nkest.fit.estimate import Estimate
-
-__all__ = ["FILE_FORMAT", "load_estimate", "save_estimate"]
+__all__ = ["FILE_FORMAT", "SavedFit", "read_fit", "save_fit"]
 
 FILE_FORMAT = 1
 """Version of the saved-file layout; a file of another format is refused."""
@@ -80,7 +80,7 @@ def _read_engine(path: Path) -> str:
 
 
 def _is_saved_fit(path: Path) -> bool:
-    """Return whether ``path`` is a fit ``save_estimate`` wrote, holding nothing else.
+    """Return whether ``path`` is a fit ``save_fit`` wrote, holding nothing else.
 
     A netCDF file with its attributes, or a zarr store with them whose every
     file is part of the store (its metadata, or a chunk under a ``c/`` folder).
@@ -157,34 +157,38 @@ def _text_as_str(dataset: xr.Dataset) -> xr.Dataset:
     return dataset
 
 
-def save_estimate(
-    estimate: Estimate, path: str | os.PathLike[str], *, overwrite: bool = False
+def save_fit(
+    posterior: xr.DataTree,
+    reports: Reports,
+    path: str | os.PathLike[str],
+    *,
+    overwrite: bool = False,
 ) -> Path:
-    """Write an estimate to ``path`` (``.nc`` or ``.zarr``); return the path.
+    """Write a fit's draws and its reports to ``path`` (``.nc`` or ``.zarr``); return the path.
 
     Raises
     ------
-    nkest.results.files.OutputExistsError
+    nkest.files.OutputExistsError
         If ``path`` holds something other than a fit nkest saved, or a saved
         fit and ``overwrite`` is false.
     """
     path = Path(path)
     engine = _engine(path)
-    frame = estimate.reports.to_text_frame()
-    reports = xr.Dataset(
+    frame = reports.to_text_frame()
+    table = xr.Dataset(
         {
             f"c{i}": ("row", frame[name].astype(str).to_numpy())
             for i, name in enumerate(frame.columns)
         },
         attrs={
             "columns": json.dumps(list(frame.columns)),
-            "metadata": json.dumps(dict(estimate.reports.metadata)),
+            "metadata": json.dumps(dict(reports.metadata)),
         },
     )
-    groups = {name: _text_as_str(estimate.posterior[name].to_dataset()) for name in _GROUPS}
-    groups["reports"] = reports
+    groups = {name: _text_as_str(posterior[name].to_dataset()) for name in _GROUPS}
+    groups["reports"] = table
     tree = xr.DataTree.from_dict(groups)
-    tree.attrs.update(estimate.posterior.attrs)
+    tree.attrs.update(posterior.attrs)
     tree.attrs["nkest_file_format"] = FILE_FORMAT
     tree.attrs["nkest_checksums"] = json.dumps(tree_checksums(tree), sort_keys=True)
     with replace_output(
@@ -201,19 +205,47 @@ def save_estimate(
     return path
 
 
-def load_estimate(path: str | os.PathLike[str]) -> Estimate:
-    """Read an estimate written by ``Estimate.save``.
+@dataclass(frozen=True)
+class SavedFit:
+    """A saved fit, read and checked: its draws, its attributes and its reports.
+
+    ``nkest.results.estimate.load`` rebuilds the ``Estimate`` from it.
+    """
+
+    path: Path
+    tree: xr.DataTree
+    attrs: dict[str, Any]
+    reports: Reports
+    written_by: str
+
+    def incompatible(self, error: Exception | str) -> IncompatibleFileError:
+        """Return the error that says this file cannot be read by this nkest, and why."""
+        return _incompatible(self.path, self.written_by, error)
+
+
+def _incompatible(path: Path, written_by: str, error: Exception | str) -> IncompatibleFileError:
+    if isinstance(error, str):
+        return IncompatibleFileError(
+            f"{error.replace('the posterior', f'the posterior in {path}', 1)}: "
+            "written by an incompatible nkest?"
+        )
+    what = f"missing {error}" if isinstance(error, KeyError) else str(error)
+    return IncompatibleFileError(
+        f"{path} was written by {written_by} and cannot be read by this nkest "
+        f"({__version__}): {type(error).__name__}: {what}"
+    )
+
+
+def read_fit(path: str | os.PathLike[str]) -> SavedFit:
+    """Read a fit written by ``save_fit``, checking everything that can be checked.
 
     Raises
     ------
     IncompatibleFileError
-        If the path is not an nkest fit file (netCDF or zarr, with the
-        attributes ``Estimate.save`` writes), has another file format, was
-        written by a newer major version of nkest, lacks something a fit
-        needs (its options, its reports, their columns), records options or
-        sampler settings this nkest does not know, or its reports or shapes
-        do not match what it says. The message names the nkest version that
-        wrote the file.
+        If the path is not an nkest fit file, has another file format, was
+        written by a newer major version of nkest, is damaged (its arrays
+        differ from their checksums), or its reports do not load or do not
+        match their fingerprint.
     FileNotFoundError
         If there is no such file.
     """
@@ -243,25 +275,49 @@ def load_estimate(path: str | os.PathLike[str]) -> Estimate:
     if layout != FILE_FORMAT:
         raise IncompatibleFileError(
             f"{path} has nkest file format {found} (written by {written_by}); "
-            f"this nkest ({_version()}) reads format {FILE_FORMAT}"
+            f"this nkest ({__version__}) reads format {FILE_FORMAT}"
         )
     _verify_checksums(tree, attrs, path, written_by)
     newer = _major(attrs.get("nkest_version"))
-    if newer is not None and (ours := _major(_version())) is not None and newer > ours:
+    if newer is not None and (ours := _major(__version__)) is not None and newer > ours:
         raise IncompatibleFileError(
             f"{path} was written by {written_by}, a newer major version than this nkest "
-            f"({_version()}): upgrade nkest to read it"
+            f"({__version__}): upgrade nkest to read it"
         )
+    missing = [name for name in (*_GROUPS, "reports") if name not in tree.children]
+    if missing:
+        raise IncompatibleFileError(f"{path} lacks the group(s) {', '.join(missing)}")
+    kept = {k: v for k, v in attrs.items() if k not in ("nkest_file_format", "nkest_checksums")}
     try:
-        return _estimate_from(tree, attrs, path)
+        reports = _saved_reports(tree, path)
     except IncompatibleFileError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-        what = f"missing {error}" if isinstance(error, KeyError) else str(error)
+        raise _incompatible(path, written_by, error) from error
+    if reports.fingerprint() != attrs.get("reports_fingerprint"):
         raise IncompatibleFileError(
-            f"{path} was written by {written_by} and cannot be read by this nkest "
-            f"({_version()}): {type(error).__name__}: {what}"
-        ) from error
+            f"the reports saved in {path} do not match its fingerprint "
+            f"({reports.fingerprint()} != {attrs.get('reports_fingerprint')}): the file was altered"
+        )
+    return SavedFit(path, tree, kept, reports, written_by)
+
+
+def _saved_reports(tree: xr.DataTree, path: Path) -> Reports:
+    table = tree["reports"].to_dataset()
+    columns = json.loads(table.attrs["columns"])
+    frame = pd.DataFrame(
+        {
+            name: [str(cell) for cell in table[f"c{i}"].to_numpy().astype(object)]
+            for i, name in enumerate(columns)
+        }
+    )
+    try:
+        with warnings.catch_warnings():
+            # Its warnings (unused columns, look-alike names) were given when it was loaded.
+            warnings.simplefilter("ignore", ReportWarning)
+            return load_reports(frame, metadata=json.loads(table.attrs["metadata"]))
+    except ReportError as error:
+        raise IncompatibleFileError(f"the reports saved in {path} do not load: {error}") from None
 
 
 _ZARR_CODECS = frozenset(
@@ -325,67 +381,7 @@ def _verify_checksums(tree: xr.DataTree, attrs: dict, path: Path, written_by: st
         )
 
 
-def _version() -> str:
-    from nkest import __version__
-
-    return __version__
-
-
 def _major(version: object) -> int | None:
     """Return the major version of a version string ("0.1.0" -> 0), or None if unreadable."""
     match = re.match(r"\s*v?(\d+)", str(version)) if version is not None else None
     return int(match.group(1)) if match else None
-
-
-def _estimate_from(tree: xr.DataTree, attrs: dict, path: Path) -> Estimate:
-    """Rebuild the estimate of a file whose format has been checked."""
-    from nkest.fit.estimate import Estimate
-    from nkest.fit.sampling import SamplingInfo
-    from nkest.model.design import make_design
-    from nkest.model.options import make_options
-    from nkest.reports import load_reports
-
-    missing = [name for name in (*_GROUPS, "reports") if name not in tree.children]
-    if missing:
-        raise IncompatibleFileError(f"{path} lacks the group(s) {', '.join(missing)}")
-    table = tree["reports"].to_dataset()
-    columns = json.loads(table.attrs["columns"])
-    frame = pd.DataFrame(
-        {
-            name: [str(cell) for cell in table[f"c{i}"].to_numpy().astype(object)]
-            for i, name in enumerate(columns)
-        }
-    )
-    try:
-        with warnings.catch_warnings():
-            # Its warnings (unused columns, look-alike names) were given when it was loaded.
-            warnings.simplefilter("ignore", ReportWarning)
-            reports = load_reports(frame, metadata=json.loads(table.attrs["metadata"]))
-    except ReportError as error:
-        raise IncompatibleFileError(f"the reports saved in {path} do not load: {error}") from None
-    if reports.fingerprint() != attrs.get("reports_fingerprint"):
-        raise IncompatibleFileError(
-            f"the reports saved in {path} do not match its fingerprint "
-            f"({reports.fingerprint()} != {attrs.get('reports_fingerprint')}): the file was altered"
-        )
-    options = make_options(**json.loads(attrs["options"]))
-    design = make_design(reports, options)
-    posterior = tree["posterior"].to_dataset()
-    if posterior.sizes.get("date") != design.grid.size or list(posterior["source"].values) != list(
-        design.sources
-    ):
-        raise IncompatibleFileError(
-            f"the posterior in {path} does not match the model of its reports "
-            "(grid or sources differ): written by an incompatible nkest?"
-        )
-    sampling = SamplingInfo(**json.loads(attrs["sampling"]))
-    groups = xr.DataTree.from_dict(
-        {"posterior": posterior, "sample_stats": tree["sample_stats"].to_dataset()}
-    )
-    estimate = Estimate(
-        posterior=groups, reports=reports, design=design, options=options, sampling=sampling
-    )
-    estimate.posterior.attrs.update(
-        {k: v for k, v in attrs.items() if k not in ("nkest_file_format", "nkest_checksums")}
-    )
-    return estimate

@@ -17,15 +17,19 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from nkest.files import check_replaceable, replace_output
+from nkest.fit.per_report import source_conflicts
 from nkest.reports.figures import Figure
+from nkest.results import plots
 from nkest.results.markup import markdown_text, safe_html
-from nkest.results.summaries import DEFAULT_PROB, diagnostics_in_words
+from nkest.results.summaries import DEFAULT_PROB, check_prob, diagnostics_in_words
 from nkest.results.tables import format_table, write_table
+from nkest.version import __version__
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure as MplFigure
 
-    from nkest.fit.estimate import Estimate
+    from nkest.results.estimate import Estimate
 
 __all__ = ["headline_sentences", "inner_prob", "report_figures", "write_report"]
 
@@ -144,8 +148,6 @@ def report_figures(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> dict[st
     The outer bands and intervals have probability ``prob``, the inner ones
     ``inner_prob(prob)`` (50% for the default 90%).
     """
-    from nkest.results import plots
-
     inner = inner_prob(prob)
     return {
         "totals": plots.plot_totals(estimate, prob_inner=inner, prob_outer=prob),
@@ -164,7 +166,7 @@ def write_report(
     """Write ``report.md`` and ``report.html`` with their figures and tables.
 
     The report is written beside ``directory`` and moved into place whole, so
-    a failure leaves an earlier report as it was (``nkest.results.files``).
+    a failure leaves an earlier report as it was (``nkest.files``).
 
     Parameters
     ----------
@@ -185,12 +187,9 @@ def write_report(
 
     Raises
     ------
-    nkest.results.files.OutputExistsError
+    nkest.files.OutputExistsError
         Before anything is computed, if ``directory`` may not be replaced.
     """
-    from nkest.results.files import check_replaceable, replace_output
-    from nkest.results.summaries import check_prob
-
     prob = check_prob(prob)
     directory = Path(directory)
     check_replaceable(directory, overwrite=overwrite, what="report")
@@ -202,8 +201,6 @@ def write_report(
 def write_report_files(estimate: Estimate, directory: Path, *, prob: float) -> Path:
     """Write the report's files into an existing, empty ``directory`` (no checks)."""
     import markdown
-
-    from nkest import __version__
 
     (directory / "figures").mkdir(parents=True, exist_ok=True)
     (directory / "tables").mkdir(parents=True, exist_ok=True)
@@ -241,9 +238,7 @@ def write_report_files(estimate: Estimate, directory: Path, *, prob: float) -> P
     excluded_table = excluded[
         ["report_id", "source", "quantity", "figure", "as_of", "excluded_by", "reason", "citation"]
     ]
-    from nkest.validate.predictive import loo_checks, source_conflicts
-
-    conflicts = source_conflicts(loo_checks(estimate))
+    conflicts = source_conflicts(estimate.loo_checks())
     for name, table in (
         ("summary", summary),
         ("source_bias", bias),

@@ -21,9 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nkest.fit import Estimate
 from nkest.model.design import default_end
 from nkest.reports import Reports
+from nkest.results.estimate import Estimate
 from nkest.results.summaries import DEFAULT_PROB
 from nkest.validate.parallel import FitTask, run_fits
 from nkest.validate.predictive import loo_checks, source_conflicts

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nkest.reports import Reports
+from nkest.results.estimate import fit
 
 __all__ = ["FitTask", "default_executor", "run_fits"]
 
@@ -53,8 +54,6 @@ class FitTask:
 
 
 def _run(task: FitTask) -> Any:
-    from nkest.fit import fit
-
     estimate = fit(task.reports, progressbar=False, **task.fit_kwargs)
     if task.extract is None:
         return estimate.summary()

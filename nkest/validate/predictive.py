@@ -19,10 +19,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from nkest.fit import Estimate
+from nkest.fit.per_report import PARETO_K_RELIABLE, centres_from_arrays, source_conflicts
+from nkest.model.build import NOISE_FLOOR
 from nkest.model.design import ALL_LOSSES, default_end, make_design
+from nkest.model.identification import Identification
 from nkest.model.likelihood import draw_log_noise, tail_probability
 from nkest.reports import Reports
+from nkest.results.estimate import Estimate
 from nkest.results.summaries import DEFAULT_PROB
 from nkest.validate.parallel import FitTask, run_fits
 
@@ -34,91 +37,10 @@ __all__ = [
     "source_conflicts",
 ]
 
-PARETO_K_RELIABLE = 0.7
-"""Above this Pareto k, a report's PSIS-LOO value is unreliable (Vehtari et al. 2024)."""
-
 
 def loo_checks(estimate: Estimate, random_seed: int = 0) -> pd.DataFrame:
-    """Leave-one-out predictive check of every used report (PSIS-LOO).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per used report: ``report_id, source, quantity, role, kind,
-        elpd_loo`` (log predictive probability of the claim given the other
-        reports), ``pareto_k``, ``reliable`` (``pareto_k <= 0.7``),
-        ``loo_tail_p`` (small: the report is surprising given the others) and
-        ``loo_pit`` (for two-sided claims: the LOO predictive probability that
-        the figure is below the claim's midpoint on the log scale; uniform
-        over reports if the model is calibrated).
-    """
-    log_lik = estimate.posterior["log_likelihood"]["reports"]
-    ll = log_lik.transpose("chain", "draw", "report").to_numpy()
-    ll = ll.reshape(-1, ll.shape[-1])
-    # A floor or cap that never binds has the same log-likelihood in every draw:
-    # leaving it out changes nothing (uniform weights, k = 0), and PSIS refuses it.
-    varies = np.ptp(ll, axis=0) > 0
-    weights = np.full(ll.shape, 1.0 / ll.shape[0])
-    k = np.zeros(ll.shape[1])
-    if varies.any():
-        log_weights, pareto_k = log_lik.isel(report=np.flatnonzero(varies)).azstats.psislw(
-            r_eff=1.0, dim=["chain", "draw"]
-        )
-        moving = np.exp(log_weights.transpose("chain", "draw", "report").to_numpy())
-        weights[:, varies] = moving.reshape(-1, moving.shape[-1])
-        k[varies] = pareto_k.to_numpy()
-    elpd = np.log((weights * np.exp(ll)).sum(axis=0))
-    figures = estimate.predicted_figures(random_seed).to_numpy().reshape(weights.shape)
-    rows = estimate.used
-    lower = rows["lower"].to_numpy(float)
-    upper = rows["upper"].to_numpy(float)
-    kind = rows["kind"].to_numpy()
-    tail = tail_probability(figures, weights, lower, upper, kind)
-    midpoint = np.where(kind == "interval", np.sqrt(np.maximum(lower, 1e-9) * upper), np.nan)
-    pit = np.where(kind == "interval", (weights * (figures <= midpoint)).sum(axis=0), np.nan)
-    return pd.DataFrame(
-        {
-            "report_id": rows["report_id"],
-            "source": rows["source"],
-            "quantity": rows["quantity"],
-            "role": rows["role"],
-            "kind": kind,
-            "elpd_loo": elpd,
-            "pareto_k": k,
-            "reliable": k <= PARETO_K_RELIABLE,
-            "loo_tail_p": tail,
-            "loo_pit": pit,
-        }
-    )
-
-
-def source_conflicts(checks: pd.DataFrame) -> pd.DataFrame:
-    """Combine per-report LOO tail probabilities into one conflict p-value per source.
-
-    The conflict p-value is the smallest tail probability of the source's
-    observations, Bonferroni-corrected for their number: small means at
-    least one of the source's figures disagrees with what all the other
-    reports imply. Floors and caps are facts, not observations, and are left
-    out.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``source, reports, min_tail_p, conflict_p, unreliable`` (reports whose
-        Pareto k makes their LOO value doubtful), sorted by ``conflict_p``.
-    """
-    observed = checks[checks["role"] == "observation"]
-    table = observed.groupby("source").agg(
-        reports=("report_id", "size"),
-        min_tail_p=("loo_tail_p", "min"),
-        unreliable=("reliable", lambda r: int((~r).sum())),
-    )
-    table["conflict_p"] = np.minimum(1.0, table["min_tail_p"] * table["reports"])
-    return (
-        table.reset_index()
-        .sort_values("conflict_p")
-        .reset_index(drop=True)[["source", "reports", "min_tail_p", "conflict_p", "unreliable"]]
-    )
+    """Leave-one-out predictive check of every used report: ``Estimate.loo_checks``."""
+    return estimate.loo_checks(random_seed)
 
 
 def rate_interval(successes: int, trials: int, prob: float = 0.95) -> tuple[float, float]:
@@ -132,25 +54,24 @@ def rate_interval(successes: int, trials: int, prob: float = 0.95) -> tuple[floa
 
 
 def _biases_for(
-    posterior, sources: Sequence[str], groups: Sequence[str], random_seed: int
+    posterior,
+    sources: Sequence[str],
+    groups: Sequence[str],
+    identification: Identification,
+    random_seed: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Bias factors and noise of ``sources`` per draw, drawing new sources from the hierarchy.
 
     A source the fit knows keeps its posterior draws. A new source gets the
     model's prediction for one more source: its group's bias plus a
-    within-group deviation (a new group: a draw of the group spread), and
-    noise from the pooled noise distribution.
+    within-group deviation (a new group: the identification's own draw of a
+    group the fit has not seen), and noise from the pooled noise distribution.
     """
-    from nkest.model.build import NOISE_FLOOR
-
     rng = np.random.default_rng(random_seed + 1)
     known = list(posterior["source"].values)
     fitted_groups = list(posterior["source_group"].values)
     shape = (posterior.sizes["chain"], posterior.sizes["draw"])
     source_sd = posterior["source_bias_sd"].to_numpy()
-    group_sd = (
-        posterior["group_bias_sd"].to_numpy() if "group_bias_sd" in posterior else np.zeros(shape)
-    )
     bias = np.empty((*shape, len(sources)))
     noise = np.empty((*shape, len(sources)))
     for i, (source, group) in enumerate(zip(sources, groups, strict=True)):
@@ -161,7 +82,7 @@ def _biases_for(
         if group in fitted_groups:
             centre = posterior["group_bias"].sel(source_group=group).to_numpy()
         else:
-            centre = group_sd * rng.standard_normal(shape)
+            centre = identification.new_group_bias(posterior, rng, shape)
         bias[..., i] = np.exp(centre + source_sd * rng.standard_normal(shape))
         spread = posterior["noise_spread"].to_numpy() * rng.standard_normal(shape)
         noise[..., i] = NOISE_FLOOR + posterior["noise_level"].to_numpy() * np.exp(spread)
@@ -194,8 +115,6 @@ def _future_checks(
     estimate: Estimate, *, full: Reports, cutoff: str, prob: float, random_seed: int
 ) -> list[dict[str, Any]]:
     """Predict the reports published on or after ``cutoff`` from a fit on the earlier ones."""
-    from nkest.fit.estimate import centres_from_arrays
-
     design = make_design(full, estimate.options)
     if design.grid != estimate.grid:
         raise ValueError("leave-future-out needs the same grid for the early fit and all reports")
@@ -203,7 +122,13 @@ def _future_checks(
     later = design.rows["report_id"].map(published) >= pd.Timestamp(cutoff)
     new = ~design.rows["source"].isin(estimate.sources) & (design.rows["role"] == "observation")
     posterior = estimate.posterior["posterior"].to_dataset()
-    bias, noise = _biases_for(posterior, design.sources, design.source_groups, random_seed)
+    bias, noise = _biases_for(
+        posterior,
+        design.sources,
+        design.source_groups,
+        estimate.options.identification,
+        random_seed,
+    )
     total, missing = _totals_for(posterior["total"], design.internal)
     centre, scale = centres_from_arrays(
         total,

@@ -29,10 +29,12 @@ import pymc as pm
 from scipy import stats
 
 from nkest.fit.compiling import reproducible_compilation
+from nkest.fit.sampling import sample_design
 from nkest.model.build import build_model
 from nkest.model.design import Design, log_bounds, make_design
 from nkest.model.likelihood import NUMPY_OPS, draw_log_noise, report_latent
 from nkest.model.options import FitOptions, make_options
+from nkest.reports import load_reports
 from nkest.validate.parallel import default_executor
 from nkest.validate.simulate import simulate_conflict
 
@@ -80,8 +82,6 @@ def sbc_template(seed: int = 0, *, days: int = 210, n_reports: int = 36) -> Desi
     frame = sim.reports.to_frame()
     frame["qualifier"] = "exact"
     frame["value_high"] = pd.NA
-    from nkest.reports import load_reports
-
     reports = load_reports(frame, metadata=sim.reports.metadata)
     end = sim.daily.index[-1].date().isoformat()
     return make_design(reports, make_options(end=end))
@@ -115,8 +115,6 @@ def _fit_and_rank(
     seed: int,
     thin_to: int,
 ) -> dict[str, object]:
-    from nkest.fit.sampling import sample_design
-
     tree, _ = sample_design(
         design,
         options,

@@ -15,13 +15,12 @@ from typing import Any
 
 import pandas as pd
 
-from nkest.fit import Estimate, fit
 from nkest.model.design import default_end
 from nkest.reports import Reports
+from nkest.results.estimate import Estimate, fit
 from nkest.results.summaries import DEFAULT_PROB, diagnostics_in_words
 
 __all__ = [
-    "IDENTIFICATION_VARIANTS_DPRK",
     "SCALED_PRIORS",
     "compare_fits",
     "prior_sensitivity",
@@ -41,21 +40,6 @@ SCALED_PRIORS = (
 )
 """The priors power-scaled by ``prior_sensitivity``: the interpretable hyperpriors,
 not the unit-normal offsets of the non-centred parameterisation."""
-
-IDENTIFICATION_VARIANTS_DPRK: dict[str, dict[str, Any]] = {
-    "source groups unbiased on average (default)": {},
-    "NIS unbiased": {"identification": {"reference": ["NIS"]}},
-    "UK Defence Intelligence unbiased": {
-        "identification": {"reference": ["UK Defence Intelligence"]}
-    },
-    "Ukraine's president unbiased": {"identification": {"reference": ["Ukraine President"]}},
-    "informative group priors (South Korea x0.8, Ukraine x1.5)": {
-        "identification": {
-            "group_priors": {"South Korea government": (0.8, 0.2), "Ukraine government": (1.5, 0.2)}
-        }
-    },
-}
-"""Identification assumptions compared in the docs for the DPRK data."""
 
 
 def compare_fits(
@@ -198,21 +182,6 @@ def prior_sensitivity(
     return summary.reset_index().rename(columns={"index": "variable"})
 
 
-def main() -> None:
-    """Print the identification comparison for the DPRK data as Markdown."""
-    from nkest.datasets import load_dataset
-
-    reports = load_dataset("dprk")
-    table = compare_fits(
-        reports,
-        IDENTIFICATION_VARIANTS_DPRK,
-        dates=["2025-04-30", default_end(reports).isoformat()],
-        quantities=("killed", "casualties"),
-        random_seed=1,
-    )
-    print(identification_markdown(table))
-
-
 def identification_markdown(table: pd.DataFrame) -> str:
     """Format a ``compare_fits`` table as one row per variant, one column per total.
 
@@ -232,7 +201,3 @@ def identification_markdown(table: pd.DataFrame) -> str:
     if "diagnostics" in table:
         wide["diagnostics"] = table.groupby("variant", sort=False)["diagnostics"].first()
     return wide.to_markdown()
-
-
-if __name__ == "__main__":  # pragma: no cover
-    main()

@@ -25,7 +25,7 @@ from matplotlib.text import Text
 from nkest.results.plots._style import NOTE_COLOUR, SMALL_FONT, literal
 
 if TYPE_CHECKING:
-    from nkest.fit.estimate import Estimate
+    from nkest.results.estimate import Estimate
 
 
 def new_figure(width: float, height: float) -> Figure:

@@ -13,11 +13,15 @@ from typing import Any
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.markers import MarkerStyle
 from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from nkest.reports.qualifiers import QUALIFIER_TABLE
+from nkest.results.cite import round_figure
 
 QUANTITY_LABELS = {
     "killed": "Killed",
@@ -30,13 +34,10 @@ QUANTITY_LABELS = {
 
 WINDOWED_SCOPES = ("period", "incident")
 """Scopes of reports that count a window, not a running total."""
-POINT_QUALIFIERS = ("exact", "approx")
+POINT_QUALIFIERS = tuple(name for name, row in QUALIFIER_TABLE.items() if row.glyph == "point")
 """Figures drawn as a point (with the interval their rounding allows); other intervals are bars."""
 BOUND_SHAPES = {
-    "at_least": "lower",
-    "more_than": "lower",
-    "at_most": "upper",
-    "fewer_than": "upper",
+    name: row.glyph for name, row in QUALIFIER_TABLE.items() if row.glyph in ("lower", "upper")
 }
 """The arrow (a key of ``ARROWS``) an excluded bound is drawn with, by its qualifier."""
 
@@ -221,8 +222,6 @@ def be(n: int) -> str:
 
 def count(value: float) -> str:
     """Format a count as ``cite`` does: two significant figures, thousands separators."""
-    from nkest.results.cite import round_figure
-
     if not np.isfinite(value) or value < 0:
         return "–"
     return f"{round_figure(value):,}"
@@ -288,8 +287,6 @@ def source_palette(sources) -> dict[str, Any]:
     The nine strong colours of tab20 come first (grey left out: it means
     "excluded"), then their light partners, then Set3.
     """
-    from matplotlib import colormaps
-
     tab20 = colormaps["tab20"].colors
     palette = [tab20[i] for i in range(0, 20, 2) if i != 14]
     palette += [tab20[i] for i in range(1, 20, 2) if i != 15]

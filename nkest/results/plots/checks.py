@@ -38,7 +38,7 @@ from nkest.results.plots._style import (
 )
 
 if TYPE_CHECKING:
-    from nkest.fit.estimate import Estimate
+    from nkest.results.estimate import Estimate
 
 __all__ = ["plot_report_checks"]
 

@@ -1,4 +1,10 @@
-"""The result of a fit: posterior draws with the reports and assumptions that produced them."""
+"""The result of a fit: posterior draws with the reports and assumptions that produced them.
+
+``fit`` samples the model of a set of reports (``nkest.fit.sampling``) and
+returns an ``Estimate``; ``load`` reads one back from a saved file
+(``nkest.results.io``). An ``Estimate`` summarises, checks, cites, reports
+and saves itself.
+"""
 
 from __future__ import annotations
 
@@ -8,24 +14,30 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nkest.model.design import Design
-from nkest.model.likelihood import (
-    NUMPY_OPS,
-    draw_log_noise,
-    pointwise_logp,
-    report_latent,
-    tail_probability,
+from nkest.errors import ConvergenceError
+from nkest.fit import per_report
+from nkest.fit.sampling import (
+    DEFAULT_CHAINS,
+    DEFAULT_DRAWS,
+    DEFAULT_TUNE,
+    SamplingInfo,
+    provenance,
+    sample_design,
 )
-from nkest.model.options import FitOptions
-from nkest.reports import Reports
-from nkest.results import summaries
+from nkest.model.build import build_model
+from nkest.model.design import Design, make_design
+from nkest.model.options import FitOptions, make_options
+from nkest.reports import Reports, load_reports
+from nkest.results import io, summaries
+from nkest.results.cite import cite_sentence, counted, sentence_caveats
+from nkest.results.report import write_report
 from nkest.results.summaries import DEFAULT_PROB
+from nkest.version import __version__
 
-__all__ = ["Estimate", "provenance"]
+__all__ = ["Estimate", "fit", "load"]
 
 
 class Estimate:
@@ -62,7 +74,9 @@ class Estimate:
         self.sampling = sampling
         self._design = design
         self._diagnostics: dict[str, Any] | None = None
-        self.posterior = _with_report_groups(posterior, design, options.constraint_scale)
+        self.posterior = per_report.with_report_log_likelihood(
+            posterior, design, options.constraint_scale
+        )
         self.posterior.attrs.update(provenance(reports, options, sampling))
 
     # -- what went in -------------------------------------------------------
@@ -88,8 +102,6 @@ class Estimate:
         -------
         pymc.Model
         """
-        from nkest.model.build import build_model
-
         return build_model(self._design, self.options)
 
     @property
@@ -245,10 +257,6 @@ class Estimate:
         >>> estimate.cite("killed", "2025-04-30")  # doctest: +SKIP
         'An estimated 950 North Korean soldiers had been killed by 30 April 2025 (90% ...'
         """
-        from nkest import __version__
-        from nkest.errors import ConvergenceError
-        from nkest.results.cite import cite_sentence, counted, sentence_caveats
-
         diagnostics = self.diagnostics()
         if not diagnostics["passed"] and not allow_failed_diagnostics:
             raise ConvergenceError(
@@ -313,37 +321,12 @@ class Estimate:
             small means surprising; for a two-sided claim twice the smaller
             tail, for a bound its one tail).
         """
-        prob = summaries.check_prob(prob)
-        posterior = self.posterior["posterior"].to_dataset()
-        figure = self.predicted_figures(random_seed).to_numpy()
-        figure = figure.reshape(-1, figure.shape[-1])
-        centre, _ = report_centres(posterior, self._design, self.options.constraint_scale)
-        centre = centre.reshape(-1, centre.shape[-1])
-        rows = self._design.rows
-        lower = rows["lower"].to_numpy(float)
-        upper = rows["upper"].to_numpy(float)
-        kind = rows["kind"].to_numpy()
-        tail = tail_probability(figure, None, lower, upper, kind)
-        log_lik = self.posterior["log_likelihood"]["reports"].to_numpy()
-        log_lik = log_lik.reshape(-1, log_lik.shape[-1])
-        latent = np.exp(centre - np.log(self._bias_of_rows(posterior)))
-        q = (1 - prob) / 2
-        return pd.DataFrame(
-            {
-                "report_id": rows["report_id"],
-                "source": rows["source"],
-                "quantity": rows["quantity"],
-                "role": rows["role"],
-                "kind": kind,
-                "claim_lower": lower,
-                "claim_upper": upper,
-                "latent_median": np.median(latent, axis=0),
-                "predicted_median": np.median(figure, axis=0),
-                "predicted_lower": np.quantile(figure, q, axis=0),
-                "predicted_upper": np.quantile(figure, 1 - q, axis=0),
-                "p_claim": np.exp(log_lik).mean(axis=0),
-                "tail_p": tail,
-            }
+        return per_report.report_checks(
+            self.posterior,
+            self._design,
+            self.options.constraint_scale,
+            summaries.check_prob(prob),
+            random_seed,
         )
 
     def predicted_figures(self, random_seed: int = 0) -> xr.DataArray:
@@ -363,26 +346,30 @@ class Estimate:
         xarray.DataArray
             Dims ``chain, draw, report``.
         """
-        posterior = self.posterior["posterior"].to_dataset()
-        centre, scale = report_centres(posterior, self._design, self.options.constraint_scale)
-        rng = np.random.default_rng(random_seed)
-        figure = np.exp(centre + draw_log_noise(scale, self._design.arrays, rng))
-        return xr.DataArray(
-            figure,
-            dims=("chain", "draw", "report"),
-            coords={
-                "chain": posterior["chain"],
-                "draw": posterior["draw"],
-                "report": self._design.rows["report_id"].to_numpy(),
-            },
+        return per_report.predicted_figures(
+            self.posterior["posterior"].to_dataset(),
+            self._design,
+            self.options.constraint_scale,
+            random_seed,
         )
 
-    def _bias_of_rows(self, posterior: xr.Dataset) -> np.ndarray:
-        """Return each draw's bias factor for each used report (1 for floors and caps)."""
-        bias = posterior["bias_factor"].transpose("chain", "draw", "source").to_numpy()
-        bias = bias.reshape(-1, bias.shape[-1])
-        bias = np.concatenate([bias, np.ones((bias.shape[0], 1))], axis=-1)
-        return bias[:, self._design.arrays["source_index"]]
+    def loo_checks(self, random_seed: int = 0) -> pd.DataFrame:
+        """Leave-one-out predictive check of every used report (PSIS-LOO).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per used report: ``report_id, source, quantity, role, kind,
+            elpd_loo`` (log predictive probability of the claim given the other
+            reports), ``pareto_k``, ``reliable`` (``pareto_k <= 0.7``),
+            ``loo_tail_p`` (small: the report is surprising given the others) and
+            ``loo_pit`` (for two-sided claims: the LOO predictive probability that
+            the figure is below the claim's midpoint on the log scale; uniform
+            over reports if the model is calibrated).
+        """
+        return per_report.loo_checks(
+            self.posterior, self._design, self.options.constraint_scale, random_seed
+        )
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the sampler diagnostics over every free parameter and the latent totals.
@@ -443,8 +430,6 @@ class Estimate:
             If ``directory`` holds files nkest did not write, or an earlier
             report and ``overwrite`` is false.
         """
-        from nkest.results.report import write_report
-
         return write_report(self, directory, prob=prob, overwrite=overwrite)
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
@@ -472,9 +457,7 @@ class Estimate:
             If ``path`` holds something that is not a saved fit, or a saved
             fit and ``overwrite`` is false.
         """
-        from nkest.results.io import save_estimate
-
-        return save_estimate(self, path, overwrite=overwrite)
+        return io.save_fit(self.posterior, self.reports, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
         last = self.summary(quantities=("killed",)).iloc[0]
@@ -497,71 +480,119 @@ class Estimate:
         return names
 
 
-def provenance(reports: Reports, options: FitOptions, sampling: Any) -> dict[str, str]:
-    """Return what produced a fit, as text attributes for the posterior's file."""
-    from nkest import __version__
+def fit(
+    reports: Reports | pd.DataFrame | str | os.PathLike[str],
+    *,
+    end: str | None = None,
+    freq: str = "W",
+    draws: int = DEFAULT_DRAWS,
+    tune: int = DEFAULT_TUNE,
+    chains: int = DEFAULT_CHAINS,
+    random_seed: int | None = None,
+    progressbar: bool = True,
+    **options: Any,
+) -> Estimate:
+    """Estimate deaths and wounded over time from reported figures.
 
-    return {
-        "nkest_version": __version__,
-        "reports_fingerprint": reports.fingerprint(),
-        "reports_count": str(len(reports)),
-        "identification": options.identification.describe(),
-        "options": json.dumps(options.to_dict(), sort_keys=True),
-        "sampling": json.dumps(sampling.to_dict(), sort_keys=True),
-        "dataset": str(reports.metadata.get("name", "")),
-    }
+    Every usable report is a noisy observation of a latent total, seen through
+    its source's multiplicative bias; see ``docs/model.md`` for the model.
 
+    Parameters
+    ----------
+    reports : Reports, DataFrame or path
+        The reports (anything ``nkest.load_reports`` reads).
+    end : str, optional
+        Last date of the estimate (ISO date); default: the last date a usable
+        report speaks of (its ``as_of``, or the end of its window).
+    freq : str
+        Time grid: ``"W"`` weekly (default), ``"D"`` daily, ``"2W"``, ...
+    draws : int
+        Posterior draws per chain (default 2,000).
+    tune : int
+        Tuning steps per chain, discarded (default 1,000).
+    chains : int
+        Independent chains (default 4); R-hat needs at least two.
+    random_seed : int, optional
+        Seed for reproducible draws; the seed used is recorded in
+        ``Estimate.sampling`` either way.
+    progressbar : bool
+        Show the sampler's progress bar.
+    **options
+        ``identification`` ("groups", ``{"reference": [...]}`` or
+        ``{"group_priors": {...}}``), ``priors`` (overrides of
+        ``nkest.model.options.Priors``), ``origin``, ``sampler``
+        ("auto", "nutpie", "pymc"), ``target_accept``, ``cores``,
+        ``approx_max_relative``, ``approaching_band``, ``outlier_share``,
+        ``outlier_scale``, ``constraint_scale`` (see
+        ``nkest.model.options.FitOptions``). Unknown names are refused.
 
-def _with_report_groups(tree: xr.DataTree, design: Design, constraint_scale: float) -> xr.DataTree:
-    """Add per-report log-likelihood, computed from the draws with the model's own formulas."""
-    posterior = tree["posterior"].to_dataset()
-    log_lik = report_log_likelihood(posterior, design, constraint_scale)
-    groups = {name: tree[name].to_dataset() for name in tree.children}
-    groups["log_likelihood"] = xr.Dataset({"reports": log_lik})
-    return xr.DataTree.from_dict(groups)
+    Returns
+    -------
+    Estimate
 
-
-def report_centres(
-    posterior: xr.Dataset, design: Design, constraint_scale: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """Return, per draw and report, ``log(latent) + bias`` and the noise scale."""
-    return centres_from_arrays(
-        posterior["total"].transpose("chain", "draw", "quantity", "date").to_numpy(),
-        posterior["bias_factor"].transpose("chain", "draw", "source").to_numpy(),
-        posterior["noise"].transpose("chain", "draw", "source").to_numpy(),
+    Raises
+    ------
+    ReportError
+        If the reports do not load.
+    TypeError
+        For an unknown option.
+    ValueError
+        For a bad option value, or reports that leave nothing to estimate.
+    """
+    reports = load_reports(reports)
+    fit_options = make_options(end=end, freq=freq, **options)
+    design = make_design(reports, fit_options)
+    tree, sampling = sample_design(
         design,
-        constraint_scale,
+        fit_options,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=random_seed,
+        progressbar=progressbar,
+        cores=fit_options.cores,
+    )
+    return Estimate(
+        posterior=tree, reports=reports, design=design, options=fit_options, sampling=sampling
     )
 
 
-def centres_from_arrays(
-    total: np.ndarray,
-    bias: np.ndarray,
-    noise: np.ndarray,
-    design: Design,
-    constraint_scale: float,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Like ``report_centres``, from arrays (the source axis follows ``design.sources``)."""
-    latent = report_latent(total, design.arrays, design.grid.size, NUMPY_OPS)
-    zeros = np.zeros((*bias.shape[:-1], 1))
-    bias_all = np.concatenate([np.log(bias), zeros], axis=-1)
-    scale_all = np.concatenate([noise, zeros + constraint_scale], axis=-1)
-    src = design.arrays["source_index"]
-    return np.log(latent) + bias_all[..., src], scale_all[..., src]
+def load(path: str | os.PathLike[str]) -> Estimate:
+    """Read an estimate written by ``Estimate.save``.
 
-
-def report_log_likelihood(
-    posterior: xr.Dataset, design: Design, constraint_scale: float
-) -> xr.DataArray:
-    """Return each used report's log-likelihood per draw (dims chain, draw, report)."""
-    centre, scale = report_centres(posterior, design, constraint_scale)
-    values = pointwise_logp(centre, scale, design.arrays)
-    return xr.DataArray(
-        values,
-        dims=("chain", "draw", "report"),
-        coords={
-            "chain": posterior["chain"],
-            "draw": posterior["draw"],
-            "report": design.rows["report_id"].to_numpy(),
-        },
+    Raises
+    ------
+    IncompatibleFileError
+        If the path is not an nkest fit file (netCDF or zarr, with the
+        attributes ``Estimate.save`` writes), has another file format, was
+        written by a newer major version of nkest, is damaged (its arrays
+        differ from the checksums written with them), lacks something a fit
+        needs (its options, its reports, their columns), records options or
+        sampler settings this nkest does not know, or its reports or shapes
+        do not match what it says. The message names the nkest version that
+        wrote the file.
+    FileNotFoundError
+        If there is no such file.
+    """
+    saved = io.read_fit(path)
+    try:
+        options = make_options(**json.loads(saved.attrs["options"]))
+        design = make_design(saved.reports, options)
+        sampling = SamplingInfo(**json.loads(saved.attrs["sampling"]))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise saved.incompatible(error) from error
+    posterior = saved.tree["posterior"].to_dataset()
+    if posterior.sizes.get("date") != design.grid.size or list(posterior["source"].values) != list(
+        design.sources
+    ):
+        raise saved.incompatible(
+            "the posterior does not match the model of its reports (grid or sources differ)"
+        )
+    groups = xr.DataTree.from_dict(
+        {"posterior": posterior, "sample_stats": saved.tree["sample_stats"].to_dataset()}
     )
+    estimate = Estimate(
+        posterior=groups, reports=saved.reports, design=design, options=options, sampling=sampling
+    )
+    estimate.posterior.attrs.update(saved.attrs)
+    return estimate

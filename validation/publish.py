@@ -1,6 +1,6 @@
 """Regenerate ``docs/validation.md``: every validation study, its numbers and figures.
 
-Run ``python -m nkest.validate.publish`` (about three hours on two cores) or
+Run ``python -m validation.publish`` (about three hours on two cores) or
 ``make validation``; ``--quick`` runs a small version of each study (CI).
 Raw results go to ``docs/validation-data/`` and figures to
 ``docs/figures/validation/``, so every number on the page can be traced.
@@ -17,10 +17,30 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
 
 from nkest.datasets import load_dataset
-from nkest.fit import Estimate, fit
+from nkest.results.estimate import Estimate, fit
 from nkest.results.tables import format_table
+from nkest.validate.conflicts import conflicts_table, leave_one_source_out, plot_conflicts
+from nkest.validate.coverage import coverage_table, run_coverage
+from nkest.validate.predictive import (
+    PARETO_K_RELIABLE,
+    future_rate,
+    leave_future_out,
+    loo_checks,
+)
+from nkest.validate.recovery import RecoveryResult, run_recovery
+from nkest.validate.sbc import plot_rank_ecdf, rank_uniformity, run_sbc
+from nkest.validate.sensitivity import (
+    compare_fits,
+    identification_markdown,
+    prior_sensitivity,
+    without_groups,
+)
+from nkest.version import __version__
+from validation.dprk import IDENTIFICATION_VARIANTS_DPRK
 
 __all__ = ["Settings", "publish"]
 
@@ -85,7 +105,6 @@ class _Page:
 
 
 def _recovery(page: _Page, settings: Settings) -> str:
-    from nkest.validate.recovery import run_recovery
 
     result = run_recovery(settings.recovery)
     page.save(result.totals, "recovery_totals")
@@ -110,7 +129,6 @@ Raw results: {page.save(result.totals, "recovery_totals")}.
 
 
 def _sbc(page: _Page, settings: Settings) -> str:
-    from nkest.validate.sbc import plot_rank_ecdf, run_sbc
 
     result = run_sbc(settings.sbc, max_workers=settings.workers)
     page.save(result.ranks, "sbc_ranks")
@@ -146,7 +164,6 @@ recovery and coverage studies instead.
 
 
 def _coverage(page: _Page, settings: Settings) -> str:
-    from nkest.validate.coverage import run_coverage
 
     results = run_coverage(settings.coverage, max_workers=settings.workers)
     page.save(results, "coverage")
@@ -163,8 +180,6 @@ def _beats_baselines(table: pd.DataFrame) -> pd.Series:
 
 def coverage_section(results: pd.DataFrame) -> str:
     """Return the page's coverage section for ``run_coverage`` results."""
-    from nkest.validate.coverage import coverage_table
-
     table = coverage_table(results)
     ninety = table["90% coverage"]
     beats = _beats_baselines(table)
@@ -188,12 +203,6 @@ quantities; the posterior median beats both baselines in {int(beats.sum())} of
 
 
 def _dprk_predictive(page: _Page, settings: Settings, estimate: Estimate) -> str:
-    from nkest.validate.predictive import (
-        PARETO_K_RELIABLE,
-        future_rate,
-        leave_future_out,
-        loo_checks,
-    )
 
     checks = loo_checks(estimate)
     page.save(checks, "dprk_loo")
@@ -221,7 +230,6 @@ def _dprk_predictive(page: _Page, settings: Settings, estimate: Estimate) -> str
         )
         .reset_index()
     )
-    from matplotlib.figure import Figure
 
     figure = Figure(figsize=(5, 3), layout="constrained")
     ax = figure.subplots()
@@ -259,8 +267,6 @@ against the nominal 0.90. Raw results: `validation-data/dprk_leave_future_out.cs
 
 def _pit_reading(pit: pd.Series) -> str:
     """Say in words which way, if any, the LOO-PIT values lean."""
-    from scipy import stats
-
     p_value = stats.kstest(pit, "uniform").pvalue
     if p_value > 0.05:
         return f"is compatible with uniform (Kolmogorov-Smirnov p = {p_value:.2f})."
@@ -273,7 +279,6 @@ def _pit_reading(pit: pd.Series) -> str:
 
 
 def _dprk_conflicts(page: _Page, settings: Settings, estimate: Estimate) -> str:
-    from nkest.validate.conflicts import conflicts_table, leave_one_source_out, plot_conflicts
 
     draws = 300 if settings.quick else 1000
     sources = ["NIS", "Ukraine President"] if settings.quick else None
@@ -314,13 +319,6 @@ Largest shifts: {moves}. The report of every fit includes this section's per-rep
 
 
 def _sensitivity(page: _Page, settings: Settings, estimate: Estimate) -> str:
-    from nkest.validate.sensitivity import (
-        IDENTIFICATION_VARIANTS_DPRK,
-        compare_fits,
-        identification_markdown,
-        prior_sensitivity,
-        without_groups,
-    )
 
     draws = 300 if settings.quick else 1000
     reports = load_dataset("dprk")
@@ -475,7 +473,7 @@ def publish(
     header = """# Validation
 
 Evidence that nkest's intervals mean what they say, and that no single source or assumption
-quietly decides the DPRK estimate. Regenerate the page with `python -m nkest.validate.publish`
+quietly decides the DPRK estimate. Regenerate the page with `python -m validation.publish`
 (`make validation`; about three hours on two cores), or one study with `--only NAME`. Each
 section says when, from which commit and how long it ran. Raw results are in
 `validation-data/`.
@@ -493,11 +491,6 @@ section says when, from which commit and how long it ran. Raw results are in
 
 def _at_a_glance(data: Path) -> str:
     """Summarise the page's headline numbers from its raw results."""
-    from nkest.validate.coverage import coverage_table
-    from nkest.validate.predictive import future_rate
-    from nkest.validate.recovery import RecoveryResult
-    from nkest.validate.sbc import rank_uniformity
-
     lines = ["## At a glance", ""]
     totals = pd.read_csv(data / "recovery_totals.csv")
     biases = pd.read_csv(data / "recovery_biases.csv")
@@ -545,10 +538,9 @@ def _at_a_glance(data: Path) -> str:
 
 
 def _stamp(settings: Settings) -> str:
-    from nkest import __version__
 
     version = f"nkest {__version__}" + (f", commit {_commit()}" if _commit() else "")
-    command = "python -m nkest.validate.publish" + (" --quick" if settings.quick else "")
+    command = "python -m validation.publish" + (" --quick" if settings.quick else "")
     return f"Generated on {dt.date.today().isoformat()} ({version}) by `{command}`"
 
 
