@@ -11,25 +11,32 @@ The pipeline reads left to right: reports -> model -> fit -> results.
 from nkest.datasets import list_datasets, load_dataset
 from nkest.errors import (
     ConvergenceError,
+    DesignError,
     IncompatibleFileError,
+    OptionError,
     Problem,
     ReportError,
     ReportWarning,
+    UnknownOptionError,
 )
 from nkest.reports import Figure, FigureError, Reports, load_reports, parse_figure
-from nkest.results.estimate import Estimate, fit, load
+from nkest.results.estimate import Estimate
+from nkest.results.fitting import fit, load
 from nkest.version import __version__
 
 __all__ = [
     "ConvergenceError",
+    "DesignError",
     "Estimate",
     "Figure",
     "FigureError",
     "IncompatibleFileError",
+    "OptionError",
     "Problem",
     "ReportError",
     "ReportWarning",
     "Reports",
+    "UnknownOptionError",
     "__version__",
     "fit",
     "list_datasets",

@@ -33,10 +33,10 @@ from nkest.files import OutputExistsError, check_replaceable, replace_output
 from nkest.fit.sampling import DEFAULT_CHAINS, DEFAULT_DRAWS, DEFAULT_TUNE
 from nkest.model.design import make_design
 from nkest.model.grid import parse_freq
-from nkest.model.options import make_options
+from nkest.model.options import SAMPLERS, FitOptions, make_options
 from nkest.reports import Reports, load_reports
 from nkest.results import report as report_module
-from nkest.results.estimate import fit
+from nkest.results.fitting import fit
 from nkest.results.report import headline_sentences
 from nkest.version import __version__
 
@@ -49,6 +49,9 @@ __all__ = [
     "main",
     "run",
 ]
+
+_DEFAULTS = FitOptions()
+"""The library's defaults, which the options of the command line show and use."""
 
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_BAD_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130
@@ -236,10 +239,14 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         help="replace an earlier nkest report in --out (anything else is never replaced)",
     )
     parser.add_argument("--end", help="last date of the estimate (YYYY-MM-DD)")
-    parser.add_argument("--freq", default="W", help="time grid: W (weekly, default), D, 2W, ...")
+    parser.add_argument(
+        "--freq",
+        default=_DEFAULTS.freq,
+        help=f"time grid: W (weekly), D, 2W, ... (default {_DEFAULTS.freq})",
+    )
     parser.add_argument(
         "--identification",
-        default="groups",
+        default=_DEFAULTS.identification.kind,
         help="'groups' (default: source groups unbiased on average) or "
         "'reference:NAME[,NAME]' (named sources unbiased)",
     )
@@ -279,8 +286,8 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--sampler",
-        default="auto",
-        choices=("auto", "nutpie", "pymc"),
+        default=_DEFAULTS.sampler,
+        choices=SAMPLERS,
         help="sampler (default auto: nutpie when installed)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -11,10 +11,13 @@ from dataclasses import dataclass
 
 __all__ = [
     "ConvergenceError",
+    "DesignError",
     "IncompatibleFileError",
+    "OptionError",
     "Problem",
     "ReportError",
     "ReportWarning",
+    "UnknownOptionError",
 ]
 
 
@@ -76,6 +79,25 @@ class ReportError(ValueError):
         lines = "\n".join(f"  - {problem}" for problem in self.problems)
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{count} {noun}{what}:\n{lines}")
+
+
+class OptionError(ValueError):
+    """An argument or option nkest refuses: the message says what was expected.
+
+    A ``ValueError``, so that code written against earlier versions keeps working.
+    """
+
+
+class UnknownOptionError(OptionError, TypeError):
+    """An option or prior that nkest does not know; the message lists the valid names."""
+
+
+class DesignError(ValueError):
+    """Reports that leave the model nothing to estimate, or an assumption they cannot meet.
+
+    For example: every report excluded, no report before the end of the
+    estimate, or a reference source with no used observation.
+    """
 
 
 class ConvergenceError(RuntimeError):

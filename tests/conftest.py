@@ -99,3 +99,11 @@ def small_estimate(simulated):
     return nkest.fit(
         simulated.reports, end=end, draws=300, tune=300, chains=2, random_seed=11, progressbar=False
     )
+
+
+@pytest.fixture(scope="session")
+def dprk_estimate():
+    """The bundled DPRK data fitted with the defaults and the README's seed (shared)."""
+    import nkest
+
+    return nkest.fit(nkest.load_dataset("dprk"), random_seed=20251123, progressbar=False)

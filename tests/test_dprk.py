@@ -4,13 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import nkest
-
-
-@pytest.fixture(scope="module")
-def dprk_estimate():
-    return nkest.fit(nkest.load_dataset("dprk"), random_seed=20251123, progressbar=False)
-
 
 def test_default_fit_of_the_dprk_data_passes_its_diagnostics_with_margin(dprk_estimate):
     """Not at the edge of the gate (R-hat 1.01, ESS 400): ten seeds in docs/performance.md."""

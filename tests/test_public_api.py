@@ -22,7 +22,7 @@ TESTS = Path(__file__).parent
 def _test_sources() -> str:
     return "\n".join(
         path.read_text(encoding="utf-8")
-        for path in TESTS.glob("*.py")
+        for path in TESTS.rglob("*.py")
         if path.name != Path(__file__).name
     )
 

@@ -490,4 +490,4 @@ def test_safety_page_names_tests_that_exist():
     page = (Path(__file__).parents[1] / "docs" / "safety.md").read_text(encoding="utf-8")
     here = Path(__file__).parent
     for name in set(re.findall(r"`(test_[a-z0-9_]+)`", page)):
-        assert any(name in path.read_text() for path in here.glob("test_*.py")), name
+        assert any(name in path.read_text() for path in here.rglob("test_*.py")), name

@@ -21,7 +21,8 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from nkest.datasets import load_dataset
-from nkest.results.estimate import Estimate, fit
+from nkest.results.estimate import Estimate
+from nkest.results.fitting import fit
 from nkest.results.tables import format_table
 from nkest.validate.conflicts import conflicts_table, leave_one_source_out, plot_conflicts
 from nkest.validate.coverage import coverage_table, run_coverage

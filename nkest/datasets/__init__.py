@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 
+from nkest.errors import OptionError
 from nkest.reports import Reports, load_reports
 
 __all__ = ["list_datasets", "load_dataset"]
@@ -38,7 +39,7 @@ def load_dataset(name: str) -> Reports:
     """
     names = list_datasets()
     if name not in names:
-        raise ValueError(f"no bundled dataset {name!r}; available: {', '.join(names)}")
+        raise OptionError(f"no bundled dataset {name!r}; available: {', '.join(names)}")
     folder = resources.files(__name__)
     metadata = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
     with resources.as_file(folder / metadata.pop("file")) as path:

@@ -21,6 +21,7 @@ import numpy as np
 import pymc as pm
 import xarray as xr
 
+from nkest.errors import OptionError
 from nkest.fit.compiling import reproducible_compilation
 from nkest.model.build import build_model, model_data
 from nkest.model.design import Design
@@ -136,7 +137,7 @@ def sample_design(
     """
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         if not isinstance(value, int | np.integer) or value < (0 if name == "tune" else 1):
-            raise ValueError(f"{name} must be a positive whole number, got {value!r}")
+            raise OptionError(f"{name} must be a positive whole number, got {value!r}")
     sampler = resolve_sampler(options.sampler)
     seed = _seed(random_seed)
     cores = cores or min(chains, os.cpu_count() or 1)
@@ -165,7 +166,7 @@ def _seed(random_seed: int | None) -> int:
     if random_seed is None:
         return int(np.random.SeedSequence().generate_state(1)[0] >> 1)
     if not isinstance(random_seed, int | np.integer) or random_seed < 0:
-        raise ValueError(f"random_seed must be a non-negative whole number, got {random_seed!r}")
+        raise OptionError(f"random_seed must be a non-negative whole number, got {random_seed!r}")
     return int(random_seed)
 
 

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from nkest.errors import DesignError
 from nkest.model.grid import TimeGrid, make_grid, parse_freq
 from nkest.model.likelihood import OPEN_BOUND
-from nkest.model.options import FitOptions
+from nkest.model.options import FitOptions, make_options
 from nkest.reports import Reports
 from nkest.reports.qualifiers import claim_bounds
 
@@ -31,8 +32,6 @@ ALL_LOSSES = "all_losses"
 
 KINDS = ("interval", "lower", "upper")
 """How a claim bounds the source's figure: both sides, from below, from above."""
-
-_DAY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -122,12 +121,10 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
     _exclude_unbounded(frame)
     usable = frame["reason"] == ""
     if not usable.any():
-        raise ValueError(f"no usable reports up to the end of the estimate ({end})")
+        raise DesignError(f"no usable reports up to the end of the estimate ({end})")
     grid = make_grid(_first_date(frame[usable]), end, step, origin)
 
-    used = frame[frame["reason"] == ""].copy()
-    if used.empty:
-        raise ValueError("no usable reports remain")
+    used = frame[usable].copy()
     quantities = CORE_QUANTITIES + tuple(
         q for q in OPTIONAL_QUANTITIES if (used["quantity"] == q).any()
     )
@@ -277,15 +274,13 @@ def default_end(reports: Reports, options: FitOptions | None = None) -> dt.date:
     reports pass this end to every fit, so that all of them speak of the same
     date.
     """
-    from nkest.model.options import make_options
-
     return _last_date(_claimed(reports, options or make_options()))
 
 
 def _last_date(frame: pd.DataFrame) -> dt.date:
     usable = frame["reason"] == ""
     if not usable.any():
-        raise ValueError("no usable reports: every report is excluded (see Reports.excluded)")
+        raise DesignError("no usable reports: every report is excluded (see Reports.excluded)")
     # Ending on the date of a report the model then drops would extrapolate past the
     # evidence for nothing.
     return frame.loc[usable, ["as_of", "period_end"]].max(axis=1).max().date()
@@ -313,11 +308,6 @@ def _claimed(reports: Reports, options: FitOptions) -> pd.DataFrame:
         & (frame["constraint"] == "")
         & frame["qualifier"].isin(["at_most", "fewer_than"]),
         "an upper bound on one incident says nothing about the total",
-    )
-    _exclude(
-        frame,
-        (frame["constraint"] == "cap") & frame["qualifier"].isin(["at_least", "more_than"]),
-        "a cap worded as a lower bound ('at least', 'more than') gives no upper limit",
     )
     frame = frame.join(_claims(frame, options))
     _exclude(
@@ -399,7 +389,7 @@ def _group_of_each_source(observed: pd.DataFrame) -> pd.Series:
     groups = observed.groupby("source", sort=True)["source_group"].unique()
     for source, names in groups.items():
         if len(names) > 1:
-            raise ValueError(
+            raise DesignError(
                 f"source {source!r} appears in several source groups "
                 f"({', '.join(sorted(names))}); a source belongs to one group"
             )
@@ -410,7 +400,7 @@ def _check_identification(
     options: FitOptions, sources: Sequence[str], groups: Sequence[str]
 ) -> None:
     if not sources:
-        raise ValueError(
+        raise DesignError(
             "no source has an observation (only floors and caps): nothing identifies the biases"
         )
     options.identification.check(sources, groups)

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from nkest.errors import OptionError
+
 __all__ = ["TimeGrid", "make_grid", "parse_freq"]
 
 _FREQ = re.compile(r"(\d*)\s*([DW])")
@@ -30,7 +32,7 @@ def parse_freq(freq: str) -> int:
     """
     match = _FREQ.fullmatch(str(freq).strip().upper())
     if not match or match.group(1) == "0":
-        raise ValueError(f"freq must be 'D', 'W', '<n>D' or '<n>W' (e.g. '2W'); got {freq!r}")
+        raise OptionError(f"freq must be 'D', 'W', '<n>D' or '<n>W' (e.g. '2W'); got {freq!r}")
     count = int(match.group(1) or 1)
     return count * (7 if match.group(2) == "W" else 1)
 
@@ -77,7 +79,7 @@ class TimeGrid:
         outside = (positions < 0) | (positions > self.size - 1)
         if outside.any():
             bad = stamps[outside]
-            raise ValueError(
+            raise OptionError(
                 f"date(s) {', '.join(d.strftime('%Y-%m-%d') for d in bad[:3])} outside the "
                 f"estimate's grid {self.start} to {self.end}"
             )
@@ -116,10 +118,10 @@ def make_grid(first: dt.date, last: dt.date, step: int, origin: dt.date | None) 
         If ``origin`` is on or after ``first``, or ``last`` before ``first``.
     """
     if last < first:
-        raise ValueError(f"the end ({last}) is before the first date of the reports ({first})")
+        raise OptionError(f"the end ({last}) is before the first date of the reports ({first})")
     if origin is not None:
         if origin >= first:
-            raise ValueError(
+            raise OptionError(
                 f"origin {origin} must be before the first date the reports refer to ({first}); "
                 "the origin is a date at which every total was still zero"
             )

@@ -28,6 +28,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from nkest.errors import OptionError
+
 __all__ = [
     "GroupPriors",
     "Identification",
@@ -43,9 +45,9 @@ def finite_pair(value: Any, what: str) -> tuple[float, float]:
         first, second = value
         pair = float(first), float(second)
     except (TypeError, ValueError):
-        raise ValueError(f"{what} must be a pair of numbers, got {value!r}") from None
+        raise OptionError(f"{what} must be a pair of numbers, got {value!r}") from None
     if not all(math.isfinite(number) for number in pair):
-        raise ValueError(f"{what} must be a pair of finite numbers, got {value!r}")
+        raise OptionError(f"{what} must be a pair of finite numbers, got {value!r}")
     return pair
 
 
@@ -84,7 +86,7 @@ class Identification:
             if kind == "reference":
                 return ReferenceSources(tuple(n.strip() for n in names.split(",") if n.strip()))
             if names:
-                raise ValueError(f"only 'reference:<sources>' takes names; got {spec!r}")
+                raise OptionError(f"only 'reference:<sources>' takes names; got {spec!r}")
             return _of_kind(kind, (), {})
         if isinstance(spec, Mapping):
             if "kind" in spec:
@@ -98,7 +100,7 @@ class Identification:
                 return ReferenceSources((names,) if isinstance(names, str) else tuple(names))
             if set(spec) == {"group_priors"}:
                 return GroupPriors(dict(spec["group_priors"]))
-        raise ValueError(
+        raise OptionError(
             "identification must be 'groups', {'reference': [sources]} or "
             f"{{'group_priors': {{group: (factor, sd)}}}}; got {spec!r}"
         )
@@ -215,7 +217,7 @@ class ReferenceSources(_CommonLevel):
     def __post_init__(self) -> None:
         object.__setattr__(self, "sources", tuple(self.sources))
         if not self.sources:
-            raise ValueError("identification 'reference' needs at least one source name")
+            raise OptionError("identification 'reference' needs at least one source name")
 
     def to_dict(self) -> dict[str, Any]:  # noqa: D102
         return {"kind": self.kind, "sources": list(self.sources), "group_priors": {}}
@@ -226,7 +228,7 @@ class ReferenceSources(_CommonLevel):
     def check(self, sources, groups):  # noqa: D102
         missing = [s for s in self.sources if s not in sources]
         if missing:
-            raise ValueError(
+            raise OptionError(
                 f"reference source(s) {', '.join(map(repr, missing))} have no used observations; "
                 f"sources with observations: {', '.join(sources)}"
             )
@@ -250,12 +252,12 @@ class GroupPriors(_CommonLevel):
 
     def __post_init__(self) -> None:
         if not self.group_priors:
-            raise ValueError("identification 'group_priors' needs at least one group prior")
+            raise OptionError("identification 'group_priors' needs at least one group prior")
         checked = {}
         for group, value in dict(self.group_priors).items():
             factor, sd = finite_pair(value, f"group prior for {group!r}")
             if factor <= 0 or sd <= 0:
-                raise ValueError(
+                raise OptionError(
                     f"group prior for {group!r} must be (median factor > 0, log sd > 0), "
                     f"got {value!r}"
                 )
@@ -282,7 +284,7 @@ class GroupPriors(_CommonLevel):
     def check(self, sources, groups):  # noqa: D102
         missing = [g for g in self.group_priors if g not in groups]
         if missing:
-            raise ValueError(
+            raise OptionError(
                 f"group prior(s) for {', '.join(map(repr, missing))}: no such group with used "
                 f"observations; groups: {', '.join(groups)}"
             )
@@ -308,7 +310,7 @@ _KINDS: dict[str, type[Identification]] = {
 
 def _of_kind(kind: str, sources: tuple[str, ...], group_priors: dict) -> Identification:
     if kind not in _KINDS:
-        raise ValueError(
+        raise OptionError(
             f"identification kind must be one of: {', '.join(Identification.KINDS)}; got {kind!r}"
         )
     if kind == "reference":

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from nkest.errors import OptionError, UnknownOptionError
+from nkest.model.grid import parse_freq
 from nkest.model.identification import (
     GroupPriors,
     Identification,
@@ -22,6 +24,7 @@ from nkest.model.identification import (
 )
 
 __all__ = [
+    "SAMPLERS",
     "FitOptions",
     "GroupPriors",
     "Identification",
@@ -85,7 +88,7 @@ class Priors:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(spec) - names)
         if unknown:
-            raise TypeError(
+            raise UnknownOptionError(
                 f"unknown prior(s) {', '.join(unknown)}; valid: {', '.join(sorted(names))}"
             )
         values = {}
@@ -94,12 +97,12 @@ class Priors:
             if isinstance(default, tuple):
                 pair = finite_pair(value, f"prior {name!r}")
                 if pair[0] <= 0 or pair[1] <= 0:
-                    raise ValueError(f"prior {name!r} needs (median > 0, sd > 0), got {value!r}")
+                    raise OptionError(f"prior {name!r} needs (median > 0, sd > 0), got {value!r}")
                 values[name] = pair
             else:
                 number = float(value)
                 if not number > 0 or math.isinf(number):
-                    raise ValueError(f"prior {name!r} must be a positive number, got {value!r}")
+                    raise OptionError(f"prior {name!r} must be a positive number, got {value!r}")
                 values[name] = number
         return cls(**values)
 
@@ -108,6 +111,25 @@ class Priors:
         return {
             k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items()
         }
+
+
+SAMPLERS = ("auto", "nutpie", "pymc")
+"""The samplers ``FitOptions.sampler`` names: ``"auto"`` is nutpie when installed."""
+
+
+_RANGES = {
+    "approx_max_relative": (lambda v: 0 < v < 1, "between 0 and 1"),
+    "approaching_band": (lambda v: 0 < v < 1, "between 0 and 1"),
+    "outlier_share": (lambda v: 0 <= v < 0.5, "at least 0 and below 0.5"),
+    "outlier_scale": (lambda v: 0 < v <= 5, "above 0 and at most 5"),
+    "constraint_scale": (lambda v: 0 < v < 1, "between 0 and 1"),
+    "target_accept": (lambda v: 0.5 <= v < 1, "in [0.5, 1)"),
+}
+"""Every numeric option's allowed range, in words for the message."""
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -148,6 +170,33 @@ class FitOptions:
     every seed of the DPRK fit free of divergences, and they raise the effective sample
     size per draw more than they cost (docs/performance.md)."""
 
+    def __post_init__(self) -> None:
+        """Check every value, however the options were made.
+
+        ``make_options``, the class itself and ``dataclasses.replace`` all pass
+        here: each range lives in ``_RANGES`` and nowhere else.
+        """
+        for name, (inside, words) in _RANGES.items():
+            value = getattr(self, name)
+            if not _number(value) or not inside(value):
+                raise OptionError(f"{name} must be {words}, got {value!r}")
+        if self.sampler not in SAMPLERS:
+            raise OptionError(f"sampler must be one of {', '.join(SAMPLERS)}; got {self.sampler!r}")
+        if self.cores is not None and (
+            not isinstance(self.cores, int) or isinstance(self.cores, bool) or self.cores < 1
+        ):
+            raise OptionError(f"cores must be a positive whole number, got {self.cores!r}")
+        parse_freq(self.freq)
+        if not isinstance(self.identification, Identification):
+            raise OptionError(
+                f"identification must be an Identification (make_options parses its plain "
+                f"form), got {self.identification!r}"
+            )
+        if not isinstance(self.priors, Priors):
+            raise OptionError(
+                f"priors must be Priors (make_options parses a mapping), got {self.priors!r}"
+            )
+
     def to_dict(self) -> dict[str, Any]:
         """Return the plain, JSON-serialisable form (read back by ``make_options``)."""
         plain = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -156,23 +205,22 @@ class FitOptions:
         return plain
 
 
-_SAMPLERS = ("auto", "nutpie", "pymc")
-
-
 def make_options(**options: Any) -> FitOptions:
     """Merge user options over the defaults, checking each; unknown names are refused.
 
     Raises
     ------
-    TypeError
-        For an unknown option, listing the valid ones.
-    ValueError
-        For a bad value.
+    nkest.errors.UnknownOptionError
+        For an unknown option, listing the valid ones (a ``TypeError``).
+    nkest.errors.OptionError
+        For a bad value (a ``ValueError``).
     """
     names = [f.name for f in dataclasses.fields(FitOptions)]
     unknown = sorted(set(options) - set(names))
     if unknown:
-        raise TypeError(f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(names)}")
+        raise UnknownOptionError(
+            f"unknown option(s) {', '.join(unknown)}; valid: {', '.join(names)}"
+        )
     values = {k: v for k, v in options.items() if v is not None}
     if "identification" in values:
         values["identification"] = Identification.parse(values["identification"])
@@ -181,24 +229,7 @@ def make_options(**options: Any) -> FitOptions:
     for name in ("end", "origin"):
         if name in values and values[name] != "unknown":
             values[name] = _iso_date(values[name], name)
-    opts = FitOptions(**values)
-    if opts.sampler not in _SAMPLERS:
-        raise ValueError(f"sampler must be one of {', '.join(_SAMPLERS)}; got {opts.sampler!r}")
-    if not 0 < opts.approx_max_relative < 1:
-        raise ValueError("approx_max_relative must be between 0 and 1")
-    if not 0 < opts.approaching_band < 1:
-        raise ValueError("approaching_band must be between 0 and 1")
-    if not 0 <= opts.outlier_share < 0.5:
-        raise ValueError("outlier_share must be at least 0 and below 0.5")
-    if not 0 < opts.outlier_scale <= 5:
-        raise ValueError("outlier_scale must be above 0 and at most 5")
-    if not 0 < opts.constraint_scale < 1:
-        raise ValueError("constraint_scale must be between 0 and 1")
-    if opts.cores is not None and (not isinstance(opts.cores, int) or opts.cores < 1):
-        raise ValueError(f"cores must be a positive whole number, got {opts.cores!r}")
-    if not 0.5 <= opts.target_accept < 1:
-        raise ValueError("target_accept must be in [0.5, 1)")
-    return opts
+    return FitOptions(**values)
 
 
 def _iso_date(value: Any, name: str) -> str:
@@ -209,7 +240,7 @@ def _iso_date(value: Any, name: str) -> str:
     try:
         stamp = pd.Timestamp(value)
     except (ValueError, TypeError):
-        raise ValueError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from None
+        raise OptionError(f"{name} must be a date (YYYY-MM-DD), got {value!r}") from None
     if pd.isna(stamp):
-        raise ValueError(f"{name} must be a date (YYYY-MM-DD), got {value!r}")
+        raise OptionError(f"{name} must be a date (YYYY-MM-DD), got {value!r}")
     return dt.date(stamp.year, stamp.month, stamp.day).isoformat()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from nkest.errors import Problem, ReportError, ReportWarning
+from nkest.errors import OptionError, Problem, ReportError, ReportWarning
 from nkest.reports.reading import RawTable, read_table
 from nkest.reports.schema import COLUMNS, QUANTITIES
 from nkest.reports.validation import validate_table
@@ -272,7 +272,7 @@ class Reports:
         """
         ids = list(report_ids)
         if not reason.strip():
-            raise ValueError("give a reason for excluding reports")
+            raise OptionError("give a reason for excluding reports")
         unknown = sorted(set(ids) - set(self._frame["report_id"]))
         if unknown:
             raise KeyError(f"no reports with report_id {', '.join(unknown)}")
@@ -280,8 +280,3 @@ class Reports:
         mask = frame["report_id"].isin(ids) & (frame["exclude"] == "")
         frame.loc[mask, "exclude"] = reason
         return Reports(frame, metadata=self.metadata)
-
-    def select(self, mask: pd.Series | Iterable[bool]) -> Reports:
-        """Return the reports where ``mask`` (aligned with ``to_frame``) is true."""
-        keep = pd.Series(list(mask), dtype=bool).to_numpy()
-        return Reports(self._frame[keep], metadata=self.metadata)

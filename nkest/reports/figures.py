@@ -272,22 +272,22 @@ class Figure:
             if not isinstance(field, int) or isinstance(field, bool):
                 raise TypeError(f"{name} must be an int, got {field!r}")
         if self.qualifier not in QUALIFIERS:
-            raise ValueError(f"qualifier must be one of {QUALIFIERS}, got {self.qualifier!r}")
+            raise FigureError(f"qualifier must be one of {QUALIFIERS}, got {self.qualifier!r}")
         if self.value < 0:
-            raise ValueError(f"a count cannot be negative, got {self.value}")
+            raise FigureError(f"a count cannot be negative, got {self.value}")
         if self.qualifier == "range":
             if self.value_high is None:
-                raise ValueError("a range needs value_high")
+                raise FigureError("a range needs value_high")
             if self.value >= self.value_high:
-                raise ValueError(
+                raise FigureError(
                     f"a range needs value < value_high, got {self.value} and {self.value_high}"
                 )
         elif self.value_high is not None:
-            raise ValueError(
+            raise FigureError(
                 f"value_high belongs to ranges only, got it with qualifier {self.qualifier!r}"
             )
         if self.qualifier in ("fewer_than", "approaching") and self.value == 0:
-            raise ValueError(f"no count is {self.qualifier.replace('_', ' ')} 0")
+            raise FigureError(f"no count is {self.qualifier.replace('_', ' ')} 0")
 
     def __str__(self) -> str:
         """Word the figure as a source would: ``about 600``, ``more than 6,000``."""

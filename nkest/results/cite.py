@@ -7,8 +7,11 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from nkest.errors import OptionError
+
 __all__ = [
     "UNRELIABLE",
+    "Citation",
     "cite_sentence",
     "counted",
     "reported_quantities",
@@ -23,6 +26,25 @@ _VERBS = {
     "captured": "had been captured",
     "missing": "were missing",
 }
+
+
+class Citation(str):
+    """A sentence to cite and its provenance note.
+
+    As a string it is both, the sentence then the note, as ``cite`` has always
+    returned; ``sentence`` and ``note`` give each alone (a short citation for an
+    article, the note for a methods section).
+    """
+
+    sentence: str
+    note: str
+
+    def __new__(cls, sentence: str, note: str) -> Citation:  # noqa: D102 - the class says it
+        citation = super().__new__(cls, f"{sentence} {note}")
+        citation.sentence = sentence
+        citation.note = note
+        return citation
+
 
 UNRELIABLE = "NOT RELIABLE: the sampler's diagnostics failed"
 """What the sentence of a fit that fails its sampler diagnostics says, in its parenthesis."""
@@ -43,7 +65,7 @@ def round_figure(value: float, digits: int = 2) -> int:
     (2700, 1300, 88, 4)
     """
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"cannot round {value!r} as a count")
+        raise OptionError(f"cannot round {value!r} as a count")
     if value < 10:
         return math.floor(value + 0.5)
     unit = 10 ** (math.floor(math.log10(value)) - digits + 1)

@@ -1,14 +1,11 @@
 """The result of a fit: posterior draws with the reports and assumptions that produced them.
 
-``fit`` samples the model of a set of reports (``nkest.fit.sampling``) and
-returns an ``Estimate``; ``load`` reads one back from a saved file
-(``nkest.results.io``). An ``Estimate`` summarises, checks, cites, reports
-and saves itself.
+An ``Estimate`` summarises, checks, cites, reports and saves itself; it is
+made by ``nkest.fit`` or ``nkest.load`` (``nkest.results.fitting``).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -17,27 +14,22 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from nkest.errors import ConvergenceError
+from nkest.errors import ConvergenceError, OptionError
 from nkest.fit import per_report
 from nkest.fit.sampling import (
-    DEFAULT_CHAINS,
-    DEFAULT_DRAWS,
-    DEFAULT_TUNE,
-    SamplingInfo,
     provenance,
-    sample_design,
 )
 from nkest.model.build import build_model
-from nkest.model.design import Design, make_design
-from nkest.model.options import FitOptions, make_options
-from nkest.reports import Reports, load_reports
+from nkest.model.design import Design
+from nkest.model.options import FitOptions
+from nkest.reports import Reports
 from nkest.results import io, summaries
-from nkest.results.cite import cite_sentence, counted, sentence_caveats
+from nkest.results.cite import Citation, cite_sentence, counted, sentence_caveats
 from nkest.results.report import write_report
 from nkest.results.summaries import DEFAULT_PROB
 from nkest.version import __version__
 
-__all__ = ["Estimate", "fit", "load"]
+__all__ = ["Estimate"]
 
 
 class Estimate:
@@ -222,7 +214,7 @@ class Estimate:
         prob: float = DEFAULT_PROB,
         *,
         allow_failed_diagnostics: bool = False,
-    ) -> str:
+    ) -> Citation:
         """Return a sentence to paste into an article, with a provenance note.
 
         Figures are rounded to two significant figures: posterior intervals of
@@ -244,7 +236,9 @@ class Estimate:
 
         Returns
         -------
-        str
+        Citation
+            A ``str``: the sentence then the note; ``.sentence`` and ``.note``
+            give each alone.
 
         Raises
         ------
@@ -293,7 +287,7 @@ class Estimate:
                 + "; ".join(diagnostics["failures"])
                 + "); this estimate is not reliable."
             )
-        return f"{sentence} {note}"
+        return Citation(sentence, note)
 
     def report_checks(self, prob: float = DEFAULT_PROB, random_seed: int = 0) -> pd.DataFrame:
         """Check every used report against its posterior predictive distribution.
@@ -474,125 +468,7 @@ class Estimate:
         names = [quantities] if isinstance(quantities, str) else list(quantities)
         unknown = [q for q in names if q not in self.quantities]
         if unknown or not names:
-            raise ValueError(
+            raise OptionError(
                 f"quantities must be among {', '.join(self.quantities)}; got {names!r}"
             )
         return names
-
-
-def fit(
-    reports: Reports | pd.DataFrame | str | os.PathLike[str],
-    *,
-    end: str | None = None,
-    freq: str = "W",
-    draws: int = DEFAULT_DRAWS,
-    tune: int = DEFAULT_TUNE,
-    chains: int = DEFAULT_CHAINS,
-    random_seed: int | None = None,
-    progressbar: bool = True,
-    **options: Any,
-) -> Estimate:
-    """Estimate deaths and wounded over time from reported figures.
-
-    Every usable report is a noisy observation of a latent total, seen through
-    its source's multiplicative bias; see ``docs/model.md`` for the model.
-
-    Parameters
-    ----------
-    reports : Reports, DataFrame or path
-        The reports (anything ``nkest.load_reports`` reads).
-    end : str, optional
-        Last date of the estimate (ISO date); default: the last date a usable
-        report speaks of (its ``as_of``, or the end of its window).
-    freq : str
-        Time grid: ``"W"`` weekly (default), ``"D"`` daily, ``"2W"``, ...
-    draws : int
-        Posterior draws per chain (default 2,000).
-    tune : int
-        Tuning steps per chain, discarded (default 1,000).
-    chains : int
-        Independent chains (default 4); R-hat needs at least two.
-    random_seed : int, optional
-        Seed for reproducible draws; the seed used is recorded in
-        ``Estimate.sampling`` either way.
-    progressbar : bool
-        Show the sampler's progress bar.
-    **options
-        ``identification`` ("groups", ``{"reference": [...]}`` or
-        ``{"group_priors": {...}}``), ``priors`` (overrides of
-        ``nkest.model.options.Priors``), ``origin``, ``sampler``
-        ("auto", "nutpie", "pymc"), ``target_accept``, ``cores``,
-        ``approx_max_relative``, ``approaching_band``, ``outlier_share``,
-        ``outlier_scale``, ``constraint_scale`` (see
-        ``nkest.model.options.FitOptions``). Unknown names are refused.
-
-    Returns
-    -------
-    Estimate
-
-    Raises
-    ------
-    ReportError
-        If the reports do not load.
-    TypeError
-        For an unknown option.
-    ValueError
-        For a bad option value, or reports that leave nothing to estimate.
-    """
-    reports = load_reports(reports)
-    fit_options = make_options(end=end, freq=freq, **options)
-    design = make_design(reports, fit_options)
-    tree, sampling = sample_design(
-        design,
-        fit_options,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        random_seed=random_seed,
-        progressbar=progressbar,
-        cores=fit_options.cores,
-    )
-    return Estimate(
-        posterior=tree, reports=reports, design=design, options=fit_options, sampling=sampling
-    )
-
-
-def load(path: str | os.PathLike[str]) -> Estimate:
-    """Read an estimate written by ``Estimate.save``.
-
-    Raises
-    ------
-    IncompatibleFileError
-        If the path is not an nkest fit file (netCDF or zarr, with the
-        attributes ``Estimate.save`` writes), has another file format, was
-        written by a newer major version of nkest, is damaged (its arrays
-        differ from the checksums written with them), lacks something a fit
-        needs (its options, its reports, their columns), records options or
-        sampler settings this nkest does not know, or its reports or shapes
-        do not match what it says. The message names the nkest version that
-        wrote the file.
-    FileNotFoundError
-        If there is no such file.
-    """
-    saved = io.read_fit(path)
-    try:
-        options = make_options(**json.loads(saved.attrs["options"]))
-        design = make_design(saved.reports, options)
-        sampling = SamplingInfo(**json.loads(saved.attrs["sampling"]))
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
-        raise saved.incompatible(error) from error
-    posterior = saved.tree["posterior"].to_dataset()
-    if posterior.sizes.get("date") != design.grid.size or list(posterior["source"].values) != list(
-        design.sources
-    ):
-        raise saved.incompatible(
-            "the posterior does not match the model of its reports (grid or sources differ)"
-        )
-    groups = xr.DataTree.from_dict(
-        {"posterior": posterior, "sample_stats": saved.tree["sample_stats"].to_dataset()}
-    )
-    estimate = Estimate(
-        posterior=groups, reports=saved.reports, design=design, options=options, sampling=sampling
-    )
-    estimate.posterior.attrs.update(saved.attrs)
-    return estimate

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from nkest.errors import IncompatibleFileError, ReportError, ReportWarning
+from nkest.errors import IncompatibleFileError, OptionError, ReportError, ReportWarning
 from nkest.files import replace_output
 from nkest.reports import Reports, load_reports
 from nkest.version import __version__
@@ -50,7 +50,7 @@ def _engine(path: Path) -> str:
         return _SUFFIXES[suffix]
     if suffix == ".zarr":
         return "zarr"
-    raise ValueError(f"save to a .nc (netCDF) or .zarr path, got {path.name!r}")
+    raise OptionError(f"save to a .nc (netCDF) or .zarr path, got {path.name!r}")
 
 
 def _read_engine(path: Path) -> str:

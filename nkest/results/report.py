@@ -14,6 +14,7 @@ from pathlib import Path
 from string import Template
 from typing import TYPE_CHECKING, Any
 
+import markdown
 import numpy as np
 import pandas as pd
 
@@ -22,7 +23,7 @@ from nkest.fit.per_report import source_conflicts
 from nkest.reports.figures import Figure
 from nkest.results import plots
 from nkest.results.markup import markdown_text, safe_html
-from nkest.results.summaries import DEFAULT_PROB, check_prob, diagnostics_in_words
+from nkest.results.summaries import DEFAULT_PROB, THRESHOLDS, check_prob, diagnostics_in_words
 from nkest.results.tables import format_table, write_table
 from nkest.version import __version__
 
@@ -31,7 +32,15 @@ if TYPE_CHECKING:
 
     from nkest.results.estimate import Estimate
 
-__all__ = ["headline_sentences", "inner_prob", "report_figures", "write_report"]
+__all__ = [
+    "diagnostics_table",
+    "headline_sentences",
+    "render_html",
+    "render_markdown",
+    "report_figures",
+    "report_tables",
+    "write_report",
+]
 
 SURPRISE_LEVEL = 0.05
 """Tail probability below which a report is listed as surprising."""
@@ -110,9 +119,8 @@ def headline_sentences(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> lis
     out = []
     for quantity in ("killed", "wounded", "casualties"):
         if quantity in estimate.quantities:
-            text = estimate.cite(quantity, prob=prob, allow_failed_diagnostics=True)
-            sentence, _, note = text.partition(" Source: ")
-            out.append((sentence, note))
+            citation = estimate.cite(quantity, prob=prob, allow_failed_diagnostics=True)
+            out.append((citation.sentence, citation.note.removeprefix("Source: ")))
     return out
 
 
@@ -133,25 +141,15 @@ def _embed_figures(body: str, directory: Path) -> str:
     return _FIGURE_SOURCE.sub(inline, body)
 
 
-def inner_prob(prob: float) -> float:
-    """Return the probability of the inner band drawn with an outer band of ``prob``.
-
-    50%, the usual inner band, when the outer band is wider than that;
-    otherwise half the outer one.
-    """
-    return 0.5 if prob > 0.5 else prob / 2
-
-
 def report_figures(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> dict[str, MplFigure]:
     """Draw the report's figures: ``totals``, ``source_bias`` and ``report_checks``.
 
     The outer bands and intervals have probability ``prob``, the inner ones
     ``inner_prob(prob)`` (50% for the default 90%).
     """
-    inner = inner_prob(prob)
     return {
-        "totals": plots.plot_totals(estimate, prob_inner=inner, prob_outer=prob),
-        "source_bias": plots.plot_source_bias(estimate, prob=prob, prob_inner=inner),
+        "totals": plots.plot_totals(estimate, prob=prob),
+        "source_bias": plots.plot_source_bias(estimate, prob=prob),
         "report_checks": plots.plot_report_checks(estimate, prob=prob),
     }
 
@@ -200,18 +198,66 @@ def write_report(
 
 def write_report_files(estimate: Estimate, directory: Path, *, prob: float) -> Path:
     """Write the report's files into an existing, empty ``directory`` (no checks)."""
-    import markdown
-
     (directory / "figures").mkdir(parents=True, exist_ok=True)
     (directory / "tables").mkdir(parents=True, exist_ok=True)
-
     for name, figure in report_figures(estimate, prob=prob).items():
         figure.savefig(directory / "figures" / f"{name}.png", dpi=150, bbox_inches="tight")
+    tables = report_tables(estimate, prob=prob)
+    for name, table in tables.items():
+        for suffix in (".md", ".csv", ".json", ".tex"):
+            write_table(table, directory / "tables" / f"{name}{suffix}")
+    text = render_markdown(estimate, tables, prob=prob)
+    path = directory / "report.md"
+    path.write_text(text, encoding="utf-8")
+    html = render_html(text, estimate, directory)
+    (directory / "report.html").write_text(html, encoding="utf-8")
+    return path
 
+
+_USED_COLUMNS = [
+    "report_id",
+    "published",
+    "as_of",
+    "source",
+    "quantity",
+    "figure",
+    "scope",
+    "role",
+    "citation",
+]
+_EXCLUDED_COLUMNS = [
+    "report_id",
+    "source",
+    "quantity",
+    "figure",
+    "as_of",
+    "excluded_by",
+    "reason",
+    "citation",
+]
+_SURPRISING_COLUMNS = [
+    "report_id",
+    "source",
+    "quantity",
+    "claim",
+    "claim_lower",
+    "claim_upper",
+    "predicted_median",
+    "predicted_lower",
+    "predicted_upper",
+    "tail_p",
+]
+
+
+def report_tables(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> dict[str, pd.DataFrame]:
+    """Compute the report's tables, by the name of their files.
+
+    ``summary`` (quarter ends and the end), ``source_bias``, ``report_checks``
+    (with each claim as worded), ``source_conflicts``, ``reports_used`` and
+    ``reports_excluded`` (with their citations and reasons).
+    """
     quantities = [q for q in ("killed", "wounded", "casualties") if q in estimate.quantities]
-    dates = report_dates(estimate)
-    summary = estimate.summary(dates=dates, quantities=quantities, prob=prob)
-    bias = estimate.source_bias(prob=prob)
+    summary = estimate.summary(dates=report_dates(estimate), quantities=quantities, prob=prob)
     checks = estimate.report_checks(prob=prob)
     worded_claims = {row.report_id: worded(row._asdict()) for row in estimate.used.itertuples()}
     checks.insert(
@@ -220,137 +266,105 @@ def write_report_files(estimate: Estimate, directory: Path, *, prob: float) -> P
     reports = estimate.reports.to_frame().set_index("report_id")
     used = estimate.used.join(reports[["published", "citation"]], on="report_id")
     used = used.assign(figure=[worded(row) for _, row in used.iterrows()])
-    used_table = used[
-        [
-            "report_id",
-            "published",
-            "as_of",
-            "source",
-            "quantity",
-            "figure",
-            "scope",
-            "role",
-            "citation",
-        ]
-    ]
     excluded = estimate.excluded.join(reports[["value_high", "citation"]], on="report_id")
     excluded = excluded.assign(figure=[worded(row) for _, row in excluded.iterrows()])
-    excluded_table = excluded[
-        ["report_id", "source", "quantity", "figure", "as_of", "excluded_by", "reason", "citation"]
-    ]
-    conflicts = source_conflicts(estimate.loo_checks())
-    for name, table in (
-        ("summary", summary),
-        ("source_bias", bias),
-        ("report_checks", checks),
-        ("source_conflicts", conflicts),
-        ("reports_used", used_table),
-        ("reports_excluded", excluded_table),
-    ):
-        for suffix in (".md", ".csv", ".json", ".tex"):
-            write_table(table, directory / "tables" / f"{name}{suffix}")
+    return {
+        "summary": summary,
+        "source_bias": estimate.source_bias(prob=prob),
+        "report_checks": checks,
+        "source_conflicts": source_conflicts(estimate.loo_checks()),
+        "reports_used": used[_USED_COLUMNS],
+        "reports_excluded": excluded[_EXCLUDED_COLUMNS],
+    }
 
+
+def diagnostics_table(diagnostics: Mapping[str, Any]) -> pd.DataFrame:
+    """Return each sampler diagnostic with its value and the threshold it must meet."""
+    ess_floor = THRESHOLDS["ess_per_chain"] * diagnostics["chains"]
+    rows = [
+        ("divergent transitions", f"{diagnostics['divergences']}", f"{THRESHOLDS['divergences']}"),
+        ("max R-hat", f"{diagnostics['max_rhat']:.3f}", f"≤ {THRESHOLDS['max_rhat']}"),
+        ("min bulk ESS", f"{diagnostics['min_ess_bulk']:,.0f}", f"≥ {ess_floor:,.0f}"),
+        ("min tail ESS", f"{diagnostics['min_ess_tail']:,.0f}", f"≥ {ess_floor:,.0f}"),
+    ]
+    return pd.DataFrame(rows, columns=["check", "value", "threshold"])
+
+
+def _failure_warning(diagnostics: Mapping[str, Any]) -> str:
+    if diagnostics["passed"]:
+        return ""
+    return (
+        "> **Warning: this fit fails its sampler diagnostics ("
+        + "; ".join(diagnostics["failures"])
+        + "). Its intervals are not reliable; refit with more draws before citing them.**"
+    )
+
+
+def _title(estimate: Estimate) -> str:
+    return estimate.reports.metadata.get("title") or "Casualty estimate"
+
+
+def render_markdown(
+    estimate: Estimate, tables: Mapping[str, pd.DataFrame], *, prob: float = DEFAULT_PROB
+) -> str:
+    """Return the report as Markdown, from the estimate and its ``report_tables``."""
     diagnostics = estimate.diagnostics()
     headline, provenance = [], ""
     for sentence, note in headline_sentences(estimate, prob=prob):
         headline.append(f"- {markdown_text(sentence)}")
         provenance = note
-    warning = ""
-    if not diagnostics["passed"]:
-        warning = (
-            "> **Warning: this fit fails its sampler diagnostics ("
-            + "; ".join(diagnostics["failures"])
-            + "). Its intervals are not reliable; refit with more draws before citing them.**"
-        )
+    checks = tables["report_checks"]
     surprising = checks[checks["tail_p"] < SURPRISE_LEVEL].sort_values("tail_p")
     surprising_text = (
-        format_table(
-            surprising[
-                [
-                    "report_id",
-                    "source",
-                    "quantity",
-                    "claim",
-                    "claim_lower",
-                    "claim_upper",
-                    "predicted_median",
-                    "predicted_lower",
-                    "predicted_upper",
-                    "tail_p",
-                ]
-            ]
-        )
+        format_table(surprising[_SURPRISING_COLUMNS])
         if len(surprising)
         else f"No report has a tail probability below {SURPRISE_LEVEL}."
-    )
-    passed = diagnostics_in_words(diagnostics)
-    diagnostics_table = pd.DataFrame(
-        [
-            {
-                "check": "divergent transitions",
-                "value": f"{diagnostics['divergences']}",
-                "threshold": "0",
-            },
-            {
-                "check": "max R-hat",
-                "value": f"{diagnostics['max_rhat']:.3f}",
-                "threshold": "≤ 1.01",
-            },
-            {
-                "check": "min bulk ESS",
-                "value": f"{diagnostics['min_ess_bulk']:,.0f}",
-                "threshold": f"≥ {100 * diagnostics['chains']}",
-            },
-            {
-                "check": "min tail ESS",
-                "value": f"{diagnostics['min_ess_tail']:,.0f}",
-                "threshold": f"≥ {100 * diagnostics['chains']}",
-            },
-        ]
     )
     priors = estimate.options.priors.to_dict()
     priors_table = pd.DataFrame(
         {"prior": list(priors), "setting": [json.dumps(v) for v in priors.values()]}
     )
     sampling = estimate.sampling
-    title = estimate.reports.metadata.get("title") or "Casualty estimate"
+    used, excluded = tables["reports_used"], tables["reports_excluded"]
     values = {
-        "title": markdown_text(title),
+        "title": markdown_text(_title(estimate)),
         "generated": dt.date.today().isoformat(),
         "version": __version__,
         "fingerprint": estimate.reports.fingerprint(),
-        "warning": warning,
+        "warning": _failure_warning(diagnostics),
         "headline": "\n".join(headline),
         "provenance": markdown_text("Source: " + provenance),
         "prob_pct": f"{prob:.0%}",
-        "summary_table": format_table(summary),
-        "early_note": early_totals_note(estimate, dates),
+        "summary_table": format_table(tables["summary"]),
+        "early_note": early_totals_note(estimate, report_dates(estimate)),
         "identification": markdown_text(estimate.identification),
-        "bias_table": format_table(bias),
+        "bias_table": format_table(tables["source_bias"]),
         "surprising": surprising_text,
-        "conflicts_table": format_table(conflicts),
-        "used_count": str(len(used_table)),
-        "used_table": format_table(used_table),
-        "excluded_count": str(len(excluded_table)),
-        "excluded_table": format_table(excluded_table) if len(excluded_table) else "None.",
+        "conflicts_table": format_table(tables["source_conflicts"]),
+        "used_count": str(len(used)),
+        "used_table": format_table(used),
+        "excluded_count": str(len(excluded)),
+        "excluded_table": format_table(excluded) if len(excluded) else "None.",
         "sampler": sampling.sampler,
         "chains": str(sampling.chains),
         "draws": f"{sampling.draws:,}",
         "tune": f"{sampling.tune:,}",
         "seed": str(sampling.random_seed),
-        "diagnostics_sentence": passed + ".",
-        "diagnostics_table": format_table(diagnostics_table),
+        "diagnostics_sentence": diagnostics_in_words(diagnostics) + ".",
+        "diagnostics_table": format_table(diagnostics_table(diagnostics)),
         "priors_table": format_table(priors_table),
         "options": json.dumps(estimate.options.to_dict(), indent=2),
     }
-    text = _template("report.md").substitute(values)
-    path = directory / "report.md"
-    path.write_text(text, encoding="utf-8")
+    return _template("report.md").substitute(values)
+
+
+def render_html(text: str, estimate: Estimate, directory: Path) -> str:
+    """Return the report's Markdown as one safe HTML page, its figures inside it."""
     body = safe_html(markdown.markdown(text, extensions=["tables", "fenced_code"]))
-    if warning:
+    if _failure_warning(estimate.diagnostics()):
         body = body.replace("<blockquote>", '<blockquote class="warning">', 1)
-    html = _template("report.html").substitute(
-        title=html_escape(title), version=__version__, body=_embed_figures(body, directory)
+    return _template("report.html").substitute(
+        title=html_escape(_title(estimate)),
+        version=__version__,
+        body=_embed_figures(body, directory),
     )
-    (directory / "report.html").write_text(html, encoding="utf-8")
-    return path

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from nkest.errors import OptionError
 from nkest.model.grid import TimeGrid
 
 __all__ = [
@@ -38,7 +39,7 @@ four chains), as recommended by Vehtari et al. (2021)."""
 def check_prob(prob: float) -> float:
     """Return ``prob`` if it is a probability strictly between 0 and 1."""
     if not isinstance(prob, int | float) or not 0 < prob < 1:
-        raise ValueError(f"prob must be a number between 0 and 1 (e.g. 0.9), got {prob!r}")
+        raise OptionError(f"prob must be a number between 0 and 1 (e.g. 0.9), got {prob!r}")
     return float(prob)
 
 
@@ -62,11 +63,11 @@ def parse_dates(dates: object, grid: TimeGrid) -> pd.DatetimeIndex:
     try:
         index = pd.DatetimeIndex([pd.Timestamp(item) for item in items])
     except (ValueError, TypeError):
-        raise ValueError(
+        raise OptionError(
             f"dates must be None, 'all', or dates like '2025-04-30'; got {dates!r}"
         ) from None
     if index.hasnans:
-        raise ValueError(f"dates must be real dates; got {dates!r}")
+        raise OptionError(f"dates must be real dates; got {dates!r}")
     grid.position(index.normalize())
     return index.normalize()
 
@@ -182,3 +183,12 @@ def failures(diagnostics: dict) -> list[str]:
         if not value >= needed:
             problems.append(f"min {kind} ESS {value:.0f} < {needed:.0f}")
     return problems
+
+
+def inner_prob(prob: float) -> float:
+    """Return the probability of the inner band drawn with an outer band of ``prob``.
+
+    50%, the usual inner band, when the outer band is wider than that;
+    otherwise half the outer one.
+    """
+    return 0.5 if prob > 0.5 else prob / 2

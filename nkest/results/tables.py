@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nkest.errors import OptionError
 from nkest.results.markup import latex_cell, latex_text, markdown_cell, spreadsheet_cell
 
 __all__ = ["FORMATS", "format_table", "write_table"]
@@ -106,7 +107,7 @@ def format_table(frame: pd.DataFrame, fmt: str = "markdown") -> str:
             for row in _data(frame).to_dict(orient="records")
         ]
         return json.dumps(records, indent=2, ensure_ascii=False, allow_nan=False)
-    raise ValueError(f"fmt must be one of {', '.join(FORMATS.values())}; got {fmt!r}")
+    raise OptionError(f"fmt must be one of {', '.join(FORMATS.values())}; got {fmt!r}")
 
 
 def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
@@ -114,7 +115,7 @@ def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise ValueError(f"write a table to one of {', '.join(FORMATS)}; got {path.name!r}")
+        raise OptionError(f"write a table to one of {', '.join(FORMATS)}; got {path.name!r}")
     path.write_text(format_table(frame, fmt), encoding="utf-8")
     return path
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from nkest.reports import Reports
-from nkest.results.estimate import fit
+from nkest.results.fitting import fit
 
 __all__ = ["FitTask", "default_executor", "run_fits"]
 
@@ -105,8 +105,3 @@ def run_fits(
     finally:
         if owned:
             pool.shutdown()
-
-
-def chunked(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    """Split ``items`` into consecutive chunks of ``size``."""
-    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from nkest.errors import DesignError
 from nkest.fit.per_report import PARETO_K_RELIABLE, centres_from_arrays, source_conflicts
 from nkest.model.build import NOISE_FLOOR
 from nkest.model.design import ALL_LOSSES, default_end, make_design
@@ -117,7 +118,7 @@ def _future_checks(
     """Predict the reports published on or after ``cutoff`` from a fit on the earlier ones."""
     design = make_design(full, estimate.options)
     if design.grid != estimate.grid:
-        raise ValueError("leave-future-out needs the same grid for the early fit and all reports")
+        raise DesignError("leave-future-out needs the same grid for the early fit and all reports")
     published = full.to_frame().set_index("report_id")["published"]
     later = design.rows["report_id"].map(published) >= pd.Timestamp(cutoff)
     new = ~design.rows["source"].isin(estimate.sources) & (design.rows["role"] == "observation")

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nkest.results.estimate import fit
+from nkest.results.fitting import fit
 from nkest.validate.simulate import simulate_conflict
 
 __all__ = ["RecoveryResult", "run_recovery"]

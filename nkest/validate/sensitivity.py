@@ -17,7 +17,8 @@ import pandas as pd
 
 from nkest.model.design import default_end
 from nkest.reports import Reports
-from nkest.results.estimate import Estimate, fit
+from nkest.results.estimate import Estimate
+from nkest.results.fitting import fit
 from nkest.results.summaries import DEFAULT_PROB, diagnostics_in_words
 
 __all__ = [

@@ -22,8 +22,6 @@ from nkest.reports import Reports, load_reports
 
 __all__ = ["SimulatedConflict", "simulate_conflict"]
 
-WORDINGS = ("approx", "exact", "at_least", "more_than", "approaching", "at_most", "range")
-
 
 @dataclass(frozen=True)
 class SimulatedConflict:

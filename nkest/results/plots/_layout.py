@@ -22,7 +22,9 @@ from matplotlib.legend import Legend
 from matplotlib.legend_handler import HandlerTuple
 from matplotlib.text import Text
 
+from nkest.errors import OptionError
 from nkest.results.plots._style import NOTE_COLOUR, SMALL_FONT, literal
+from nkest.results.summaries import inner_prob
 
 if TYPE_CHECKING:
     from nkest.results.estimate import Estimate
@@ -35,19 +37,23 @@ def new_figure(width: float, height: float) -> Figure:
     return fig
 
 
-def check_probs(inner: float, outer: float) -> tuple[float, float]:
+def check_probs(inner: float | None, outer: float) -> tuple[float, float]:
     """Return the inner and outer probabilities as floats, if ``0 < inner < outer < 1``.
+
+    ``inner`` None is ``inner_prob(outer)``: 50% inside a 90% band.
 
     Raises
     ------
-    ValueError
+    nkest.errors.OptionError
         If either is not a number between 0 and 1, or ``inner >= outer``.
     """
-    for name, p in (("prob_inner", inner), ("prob_outer", outer)):
+    if inner is None and isinstance(outer, int | float):
+        inner = inner_prob(outer)
+    for name, p in (("prob_inner", inner), ("prob", outer)):
         if not isinstance(p, int | float) or not 0 < p < 1:
-            raise ValueError(f"{name} must be a number between 0 and 1; got {p!r}")
+            raise OptionError(f"{name} must be a number between 0 and 1; got {p!r}")
     if not inner < outer:
-        raise ValueError(f"the inner probability ({inner}) must be below the outer one ({outer})")
+        raise OptionError(f"the inner probability ({inner}) must be below the outer one ({outer})")
     return float(inner), float(outer)
 
 

@@ -26,6 +26,7 @@ from nkest.results.plots._style import (
     source_colours,
     style_axes,
 )
+from nkest.results.summaries import DEFAULT_PROB
 
 if TYPE_CHECKING:
     from nkest.results.estimate import Estimate
@@ -33,7 +34,9 @@ if TYPE_CHECKING:
 __all__ = ["plot_source_bias"]
 
 
-def plot_source_bias(estimate: Estimate, *, prob: float = 0.9, prob_inner: float = 0.5) -> Figure:
+def plot_source_bias(
+    estimate: Estimate, *, prob: float = DEFAULT_PROB, prob_inner: float | None = None
+) -> Figure:
     """Draw each source's bias factor as a forest plot, grouped by source group.
 
     A source's bias factor is the ratio of what it states to the truth: 1.3

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
+from nkest.errors import OptionError
 from nkest.results.plots._layout import arrange, fitted_legend, new_figure, note, subject_suffix
 from nkest.results.plots._style import (
     ARROWS,
@@ -36,6 +37,7 @@ from nkest.results.plots._style import (
     sideways,
     style_axes,
 )
+from nkest.results.summaries import DEFAULT_PROB
 
 if TYPE_CHECKING:
     from nkest.results.estimate import Estimate
@@ -47,7 +49,11 @@ _LOWEST = 0.4
 
 
 def plot_report_checks(
-    estimate: Estimate, *, prob: float = 0.9, sort: str = "tail_p", highlight: float = 0.05
+    estimate: Estimate,
+    *,
+    prob: float = DEFAULT_PROB,
+    sort: str = "tail_p",
+    highlight: float = 0.05,
 ) -> Figure:
     """Draw each used report's claim against the figure the model predicts its source states.
 
@@ -85,9 +91,9 @@ def plot_report_checks(
         For an unknown ``sort``, or ``prob`` or ``highlight`` not between 0 and 1.
     """
     if sort not in ("tail_p", "date"):
-        raise ValueError(f"sort must be 'tail_p' or 'date'; got {sort!r}")
+        raise OptionError(f"sort must be 'tail_p' or 'date'; got {sort!r}")
     if not isinstance(highlight, int | float) or not 0 <= highlight <= 1:
-        raise ValueError(f"highlight must be a probability between 0 and 1; got {highlight!r}")
+        raise OptionError(f"highlight must be a probability between 0 and 1; got {highlight!r}")
     checks = estimate.report_checks(prob).reset_index(drop=True)
     used = estimate.used.reset_index(drop=True)
     table = pd.concat([checks, used[["value", "qualifier", "scope", "as_of"]]], axis=1)

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from nkest.errors import OptionError
 from nkest.results.plots._layout import arrange, check_probs, fitted_legend, new_figure, note
 from nkest.results.plots._style import (
     FONT,
@@ -24,6 +25,7 @@ from nkest.results.plots._style import (
     format_date_axis,
     pct,
 )
+from nkest.results.summaries import DEFAULT_PROB
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -39,8 +41,8 @@ def plot_prior_totals(
     quantities: Sequence[str] = ("killed", "wounded", "casualties"),
     dates: tuple[Any, Any] | None = None,
     reports: Reports | None = None,
-    prob_inner: float = 0.5,
-    prob_outer: float = 0.9,
+    prob: float = DEFAULT_PROB,
+    prob_inner: float | None = None,
 ) -> Figure:
     """Draw the prior predictive of the cumulative totals, to check the prior is plausible.
 
@@ -61,7 +63,7 @@ def plot_prior_totals(
     reports : Reports, optional
         If given, their cumulative figures are drawn as small grey points,
         for scale only (the prior does not see their values).
-    prob_inner, prob_outer : float
+    prob, prob_inner : float
         Probabilities of the inner and outer bands.
 
     Returns
@@ -74,13 +76,13 @@ def plot_prior_totals(
     ValueError
         For a quantity not in the draws, or bad probabilities.
     """
-    prob_inner, prob_outer = check_probs(prob_inner, prob_outer)
+    prob_inner, prob = check_probs(prob_inner, prob)
     total = prior_dataset["total"]
     available = [str(q) for q in total["quantity"].to_numpy()]
     quantities = [quantities] if isinstance(quantities, str) else list(quantities)
     unknown = [q for q in quantities if q not in available]
     if unknown or not quantities:
-        raise ValueError(f"quantities must be among {', '.join(available)}; got {quantities!r}")
+        raise OptionError(f"quantities must be among {', '.join(available)}; got {quantities!r}")
     if dates is not None:
         first, last = (pd.Timestamp(d) for d in dates)
         total = total.sel(date=slice(first, last))
@@ -98,7 +100,7 @@ def plot_prior_totals(
             low, median, high = np.quantile(values, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
             return pd.DataFrame({"date": axis_dates, "lower": low, "median": median, "upper": high})
 
-        draw_fan(ax, band(prob_inner), band(prob_outer), log_scale=True)
+        draw_fan(ax, band(prob_inner), band(prob), log_scale=True)
         if observed is not None:
             mine = observed[
                 (observed["quantity"] == quantity)
@@ -119,7 +121,7 @@ def plot_prior_totals(
     labels = [
         "prior median",
         f"{pct(prob_inner)} prior interval",
-        f"{pct(prob_outer)} prior interval",
+        f"{pct(prob)} prior interval",
     ]
     if observed is not None:
         handles.append(Line2D([], [], color="0.35", **{**POINT, "ms": 4.0}))

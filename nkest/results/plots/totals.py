@@ -13,6 +13,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.text import Text
 
+from nkest.errors import OptionError
 from nkest.results.plots._layout import (
     arrange,
     check_probs,
@@ -53,6 +54,7 @@ from nkest.results.plots._style import (
     pct,
     source_colours,
 )
+from nkest.results.summaries import DEFAULT_PROB
 
 if TYPE_CHECKING:
     from nkest.results.estimate import Estimate
@@ -64,8 +66,8 @@ def plot_totals(
     estimate: Estimate,
     *,
     quantities: Sequence[str] = ("killed", "wounded", "casualties"),
-    prob_inner: float = 0.5,
-    prob_outer: float = 0.9,
+    prob: float = DEFAULT_PROB,
+    prob_inner: float | None = None,
     show_reports: bool = True,
     show_excluded: bool = True,
     log_scale: bool = False,
@@ -100,9 +102,9 @@ def plot_totals(
         The result of ``nkest.fit``.
     quantities : sequence of str
         The panels, top to bottom; any of ``estimate.quantities``.
-    prob_inner, prob_outer : float
+    prob, prob_inner : float
         Probabilities of the inner and outer credible bands
-        (``prob_inner < prob_outer``).
+        (``prob_inner < prob``).
     show_reports : bool
         Draw the reports used in the fit.
     show_excluded : bool
@@ -124,12 +126,12 @@ def plot_totals(
     ------
     ValueError
         For an unknown quantity or probabilities that are not
-        ``0 < prob_inner < prob_outer < 1``.
+        ``0 < prob_inner < prob < 1``.
     """
     quantities = _check_quantities(estimate, quantities)
-    prob_inner, prob_outer = check_probs(prob_inner, prob_outer)
+    prob_inner, prob = check_probs(prob_inner, prob)
     inner = estimate.summary(dates="all", quantities=quantities, prob=prob_inner)
-    outer = estimate.summary(dates="all", quantities=quantities, prob=prob_outer)
+    outer = estimate.summary(dates="all", quantities=quantities, prob=prob)
     start, end = estimate.grid.dates[0], estimate.grid.dates[-1]
 
     used = estimate.used
@@ -172,7 +174,7 @@ def plot_totals(
             kinds.update(_draw_report(ax, row, colours) for row in rows.itertuples())
         format_count_axis(ax, log_scale)
         ax.set_ylabel(QUANTITY_LABELS.get(quantity, quantity.capitalize()), fontsize=FONT)
-        _label_last(ax, band_out, prob_outer)
+        _label_last(ax, band_out, prob)
         _set_count_limits(ax, band_out, log_scale)
     format_date_axis(axes[-1])
     axes[-1].set_xlim(start, end + (end - start) * 0.015)
@@ -180,9 +182,9 @@ def plot_totals(
     below: list[Legend | Text] = []
     if show_reports and len(observations):
         below.append(_source_legend(fig, colours, width))
-    below.append(_key_legend(fig, kinds, prob_inner, prob_outer, width))
+    below.append(_key_legend(fig, kinds, prob_inner, prob, width))
     caption = (
-        f"Line: posterior median. Bands: {pct(prob_inner)} and {pct(prob_outer)} "
+        f"Line: posterior median. Bands: {pct(prob_inner)} and {pct(prob)} "
         f"equal-tailed credible intervals. Identification: {estimate.identification}. "
         "Reports are drawn as their sources stated them, before the correction for each "
         "source's bias."
@@ -220,7 +222,7 @@ def _check_quantities(estimate: Estimate, quantities: Sequence[str]) -> list[str
     names = [quantities] if isinstance(quantities, str) else list(quantities)
     unknown = [q for q in names if q not in estimate.quantities]
     if unknown or not names:
-        raise ValueError(
+        raise OptionError(
             f"quantities must be among {', '.join(estimate.quantities)}; got {names!r}"
         )
     return names
@@ -336,7 +338,7 @@ def _source_legend(fig: Figure, colours: dict[str, Any], width: float) -> Legend
 
 
 def _key_legend(
-    fig: Figure, kinds: set[str], prob_inner: float, prob_outer: float, width: float
+    fig: Figure, kinds: set[str], prob_inner: float, prob: float, width: float
 ) -> Legend:
     """Make the legend of what the lines, bands and symbols mean (only the symbols drawn)."""
     handles: list[Any] = [
@@ -347,7 +349,7 @@ def _key_legend(
     labels = [
         "posterior median",
         f"{pct(prob_inner)} credible interval",
-        f"{pct(prob_outer)} credible interval",
+        f"{pct(prob)} credible interval",
     ]
     entries = {
         "point": (

@@ -12,7 +12,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 CURATED = ROOT / "data" / "dprk_reports.csv"
 RAW = ROOT / "data" / "sources" / "dprk_public_reports.csv"
 

@@ -9,7 +9,7 @@ import pytest
 
 from nkest import ReportError, load_reports
 
-DOC = Path(__file__).resolve().parents[1] / "docs" / "report-format.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "report-format.md"
 
 
 def _text_blocks(after: str) -> list[str]:

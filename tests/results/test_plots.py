@@ -22,19 +22,6 @@ import nkest
 from nkest.results import plots
 
 
-@pytest.fixture(scope="module")
-def dprk_estimate():
-    """The DPRK dataset, fitted quickly: floors, caps, excluded and windowed reports."""
-    return nkest.fit(
-        nkest.load_dataset("dprk"),
-        draws=200,
-        tune=200,
-        chains=2,
-        random_seed=1,
-        progressbar=False,
-    )
-
-
 @pytest.fixture
 def close_figures():
     """Collect figures and close them after the test."""
@@ -358,9 +345,9 @@ def test_totals_refuses_bad_arguments(small_estimate):
     with pytest.raises(ValueError, match="quantities"):
         plots.plot_totals(small_estimate, quantities=["captured"])
     with pytest.raises(ValueError, match="inner probability"):
-        plots.plot_totals(small_estimate, prob_inner=0.9, prob_outer=0.5)
+        plots.plot_totals(small_estimate, prob_inner=0.9, prob=0.5)
     with pytest.raises(ValueError, match="between 0 and 1"):
-        plots.plot_totals(small_estimate, prob_outer=1.5)
+        plots.plot_totals(small_estimate, prob=1.5)
 
 
 def test_plots_leave_global_state_alone(small_estimate, close_figures):

@@ -14,7 +14,7 @@ import pytest
 
 import nkest
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 CURATED = ROOT / "data" / "dprk_reports.csv"
 
 

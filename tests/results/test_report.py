@@ -12,7 +12,8 @@ import pytest
 import nkest
 from nkest.cli import main
 from nkest.results.cite import UNRELIABLE, reported_quantities, round_figure
-from nkest.results.report import headline_sentences, inner_prob, report_figures
+from nkest.results.report import headline_sentences, report_figures
+from nkest.results.summaries import inner_prob
 from nkest.results.tables import format_table, write_table
 
 NASTY = [

@@ -206,6 +206,9 @@ def test_cite_gives_a_rounded_sentence_with_provenance(small_estimate, simulated
     )
     assert f"reports fingerprint {simulated.reports.fingerprint()}" in text
     assert "assuming source groups unbiased on average" in text
+    assert text == f"{text.sentence} {text.note}"  # a str, with its two parts apart
+    assert text.sentence.endswith("failed).")
+    assert text.note.startswith("Source: nkest ")
     assert f"{diagnostics['divergences']} divergences" in text
     # two significant figures: no number in the sentence has a third non-zero digit
     sentence = text.split(").")[0]

@@ -21,7 +21,7 @@ from nkest.reports.figures import (
 )
 from nkest.reports.schema import QUALIFIERS
 
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "reading-figures.md"
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "reading-figures.md"
 
 
 def approx(value: int) -> Figure:

@@ -1,0 +1,143 @@
+"""The two ways to an ``Estimate``: fit the model of some reports, or load a saved fit."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from nkest.fit.sampling import (
+    DEFAULT_CHAINS,
+    DEFAULT_DRAWS,
+    DEFAULT_TUNE,
+    SamplingInfo,
+    sample_design,
+)
+from nkest.model.design import make_design
+from nkest.model.options import make_options
+from nkest.reports import Reports, load_reports
+from nkest.results import io
+from nkest.results.estimate import Estimate
+
+__all__ = ["fit", "load"]
+
+
+def fit(
+    reports: Reports | pd.DataFrame | str | os.PathLike[str],
+    *,
+    end: str | None = None,
+    freq: str = "W",
+    draws: int = DEFAULT_DRAWS,
+    tune: int = DEFAULT_TUNE,
+    chains: int = DEFAULT_CHAINS,
+    random_seed: int | None = None,
+    progressbar: bool = True,
+    **options: Any,
+) -> Estimate:
+    """Estimate deaths and wounded over time from reported figures.
+
+    Every usable report is a noisy observation of a latent total, seen through
+    its source's multiplicative bias; see ``docs/model.md`` for the model.
+
+    Parameters
+    ----------
+    reports : Reports, DataFrame or path
+        The reports (anything ``nkest.load_reports`` reads).
+    end : str, optional
+        Last date of the estimate (ISO date); default: the last date a usable
+        report speaks of (its ``as_of``, or the end of its window).
+    freq : str
+        Time grid: ``"W"`` weekly (default), ``"D"`` daily, ``"2W"``, ...
+    draws : int
+        Posterior draws per chain (default 2,000).
+    tune : int
+        Tuning steps per chain, discarded (default 1,000).
+    chains : int
+        Independent chains (default 4); R-hat needs at least two.
+    random_seed : int, optional
+        Seed for reproducible draws; the seed used is recorded in
+        ``Estimate.sampling`` either way.
+    progressbar : bool
+        Show the sampler's progress bar.
+    **options
+        ``identification`` ("groups", ``{"reference": [...]}`` or
+        ``{"group_priors": {...}}``), ``priors`` (overrides of
+        ``nkest.model.options.Priors``), ``origin``, ``sampler``
+        ("auto", "nutpie", "pymc"), ``target_accept``, ``cores``,
+        ``approx_max_relative``, ``approaching_band``, ``outlier_share``,
+        ``outlier_scale``, ``constraint_scale`` (see
+        ``nkest.model.options.FitOptions``). Unknown names are refused.
+
+    Returns
+    -------
+    Estimate
+
+    Raises
+    ------
+    ReportError
+        If the reports do not load.
+    TypeError
+        For an unknown option.
+    ValueError
+        For a bad option value, or reports that leave nothing to estimate.
+    """
+    reports = load_reports(reports)
+    fit_options = make_options(end=end, freq=freq, **options)
+    design = make_design(reports, fit_options)
+    tree, sampling = sample_design(
+        design,
+        fit_options,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        random_seed=random_seed,
+        progressbar=progressbar,
+        cores=fit_options.cores,
+    )
+    return Estimate(
+        posterior=tree, reports=reports, design=design, options=fit_options, sampling=sampling
+    )
+
+
+def load(path: str | os.PathLike[str]) -> Estimate:
+    """Read an estimate written by ``Estimate.save``.
+
+    Raises
+    ------
+    IncompatibleFileError
+        If the path is not an nkest fit file (netCDF or zarr, with the
+        attributes ``Estimate.save`` writes), has another file format, was
+        written by a newer major version of nkest, is damaged (its arrays
+        differ from the checksums written with them), lacks something a fit
+        needs (its options, its reports, their columns), records options or
+        sampler settings this nkest does not know, or its reports or shapes
+        do not match what it says. The message names the nkest version that
+        wrote the file.
+    FileNotFoundError
+        If there is no such file.
+    """
+    saved = io.read_fit(path)
+    try:
+        options = make_options(**json.loads(saved.attrs["options"]))
+        design = make_design(saved.reports, options)
+        sampling = SamplingInfo(**json.loads(saved.attrs["sampling"]))
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        raise saved.incompatible(error) from error
+    posterior = saved.tree["posterior"].to_dataset()
+    if posterior.sizes.get("date") != design.grid.size or list(posterior["source"].values) != list(
+        design.sources
+    ):
+        raise saved.incompatible(
+            "the posterior does not match the model of its reports (grid or sources differ)"
+        )
+    groups = xr.DataTree.from_dict(
+        {"posterior": posterior, "sample_stats": saved.tree["sample_stats"].to_dataset()}
+    )
+    estimate = Estimate(
+        posterior=groups, reports=saved.reports, design=design, options=options, sampling=sampling
+    )
+    estimate.posterior.attrs.update(saved.attrs)
+    return estimate
