@@ -11,6 +11,7 @@ The pipeline reads left to right: reports -> model -> fit -> results.
 from nkest.datasets import list_datasets, load_dataset
 from nkest.errors import (
     ConvergenceError,
+    DatasetVersionWarning,
     DesignError,
     IncompatibleFileError,
     OptionError,
@@ -26,6 +27,7 @@ from nkest.version import __version__
 
 __all__ = [
     "ConvergenceError",
+    "DatasetVersionWarning",
     "DesignError",
     "Estimate",
     "Figure",

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "ConvergenceError",
+    "DatasetVersionWarning",
     "DesignError",
     "IncompatibleFileError",
     "OptionError",
@@ -114,3 +115,7 @@ class ReportWarning(UserWarning):
     Columns nkest does not use, and source or group names that differ only in
     case, spacing, invisible characters or Unicode normalisation.
     """
+
+
+class DatasetVersionWarning(UserWarning):
+    """A saved fit made from an older version of a bundled dataset than the one installed."""

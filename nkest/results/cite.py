@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -14,6 +15,7 @@ __all__ = [
     "Citation",
     "cite_sentence",
     "counted",
+    "dataset_words",
     "reported_quantities",
     "round_figure",
     "sentence_caveats",
@@ -70,6 +72,18 @@ def round_figure(value: float, digits: int = 2) -> int:
         return math.floor(value + 0.5)
     unit = 10 ** (math.floor(math.log10(value)) - digits + 1)
     return int(math.floor(value / unit + 0.5) * unit)
+
+
+def dataset_words(metadata: Mapping[str, Any]) -> str:
+    """Name a bundled dataset's version: "dataset dprk 2026.12, reports up to 2026-02-16".
+
+    Empty for reports that are not a versioned dataset.
+    """
+    name, version = metadata.get("name"), metadata.get("version")
+    if not name or not version:
+        return ""
+    up_to = metadata.get("reports_up_to")
+    return f"dataset {name} {version}" + (f", reports up to {up_to}" if up_to else "")
 
 
 def counted(n: int, noun: str) -> str:

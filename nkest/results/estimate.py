@@ -24,7 +24,13 @@ from nkest.model.design import Design
 from nkest.model.options import FitOptions
 from nkest.reports import Reports
 from nkest.results import io, summaries
-from nkest.results.cite import Citation, cite_sentence, counted, sentence_caveats
+from nkest.results.cite import (
+    Citation,
+    cite_sentence,
+    counted,
+    dataset_words,
+    sentence_caveats,
+)
 from nkest.results.report import write_report
 from nkest.results.summaries import DEFAULT_PROB
 from nkest.version import __version__
@@ -273,10 +279,13 @@ class Estimate:
         )
         used = self.used
         observed = used[used["role"] == "observation"]
+        dataset = dataset_words(self.reports.metadata)
+        dataset = f"; {dataset}" if dataset else ""
         note = (
             f"Source: nkest {__version__} estimate from {len(used)} of {len(self.reports)} "
             f"reported figures ({counted(observed['source'].nunique(), 'source')}; "
-            f"reports fingerprint {self.reports.fingerprint()}), assuming {self.identification}; "
+            f"reports fingerprint {self.reports.fingerprint()}{dataset}), "
+            f"assuming {self.identification}; "
             f"{diagnostics['chains']} chains x {diagnostics['draws']:,} draws, "
             f"{diagnostics['divergences']} divergences, max R-hat {diagnostics['max_rhat']:.3f}, "
             f"min ESS {diagnostics['min_ess_bulk']:,.0f}."

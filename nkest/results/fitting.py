@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 import xarray as xr
 
+from nkest.datasets import dataset_metadata, list_datasets
+from nkest.errors import DatasetVersionWarning
 from nkest.fit.sampling import (
     DEFAULT_CHAINS,
     DEFAULT_DRAWS,
@@ -140,4 +144,22 @@ def load(path: str | os.PathLike[str]) -> Estimate:
         posterior=groups, reports=saved.reports, design=design, options=options, sampling=sampling
     )
     estimate.posterior.attrs.update(saved.attrs)
+    _warn_if_the_dataset_changed(saved.reports.metadata, saved.path)
     return estimate
+
+
+def _warn_if_the_dataset_changed(metadata: Mapping[str, Any], path: Any) -> None:
+    """Say so when a fit was made from an older version of a bundled dataset."""
+    name = metadata.get("name")
+    if name not in list_datasets():
+        return
+    current = dataset_metadata(name).get("version")
+    saved = metadata.get("version")
+    if current and saved != current:
+        made_from = f"version {saved}" if saved else "a version from before 2026.12"
+        warnings.warn(
+            f"{path} was fitted to the {name} dataset {made_from}; the bundled dataset is now "
+            f"version {current} (data/CHANGELOG.md says what changed): refit to cite it",
+            DatasetVersionWarning,
+            stacklevel=3,
+        )

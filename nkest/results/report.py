@@ -22,6 +22,7 @@ from nkest.files import check_replaceable, replace_output
 from nkest.fit.per_report import source_conflicts
 from nkest.reports.figures import Figure
 from nkest.results import plots
+from nkest.results.cite import dataset_words
 from nkest.results.markup import markdown_text, safe_html
 from nkest.results.summaries import DEFAULT_PROB, THRESHOLDS, check_prob, diagnostics_in_words
 from nkest.results.tables import format_table, write_table
@@ -326,11 +327,13 @@ def render_markdown(
     )
     sampling = estimate.sampling
     used, excluded = tables["reports_used"], tables["reports_excluded"]
+    dataset = dataset_words(estimate.reports.metadata)
     values = {
         "title": markdown_text(_title(estimate)),
         "generated": dt.date.today().isoformat(),
         "version": __version__,
         "fingerprint": estimate.reports.fingerprint(),
+        "dataset": markdown_text(f"; {dataset}") if dataset else "",
         "warning": _failure_warning(diagnostics),
         "headline": "\n".join(headline),
         "provenance": markdown_text("Source: " + provenance),

@@ -38,6 +38,7 @@ COLUMNS = [
 ]
 UNCHANGED = ["value", "value_high", "source", "quantity", "published", "report_id"]
 SEED_ID = re.compile(r"dprk-1\d\d")
+AUDIT_ID = re.compile(r"dprk-2\d\d")
 SEED_FILE = re.compile(r"seeds/\d{3}_[0-9a-f]{16}\.txt")
 
 
@@ -96,13 +97,26 @@ def test_every_row_has_a_citation(curated):
     assert not bad, f"empty citation: {bad}"
 
 
-def test_added_rows_come_from_the_seeds(curated, raw):
+def test_added_rows_come_from_the_seeds_or_a_quoted_publication(curated, raw):
+    """Rows beyond the raw file: from the seeds (dprk-1NN, citing a seed file), or added by
+    the 2026.12 audit (dprk-2NN), each citing its publication and quoting it."""
     added = curated[~curated["report_id"].isin(raw["report_id"])]
-    not_seed = sorted(rid for rid in added["report_id"] if not SEED_ID.fullmatch(rid))
-    assert not not_seed, f"rows in neither the raw file nor the seeds (dprk-1NN): {not_seed}"
+    unknown = sorted(
+        rid for rid in added["report_id"] if not (SEED_ID.fullmatch(rid) or AUDIT_ID.fullmatch(rid))
+    )
+    assert not unknown, f"rows in neither the raw file, the seeds nor the audit: {unknown}"
     seed_rows = curated[curated["report_id"].map(lambda rid: bool(SEED_ID.fullmatch(rid)))]
     uncited = sorted(seed_rows.loc[~seed_rows["citation"].str.contains(SEED_FILE), "report_id"])
     assert not uncited, f"seed row does not cite a seed file: {uncited}"
+    audited = curated[curated["report_id"].map(lambda rid: bool(AUDIT_ID.fullmatch(rid)))]
+    assert len(audited) >= 30
+    no_address = sorted(audited.loc[~audited["citation"].str.contains("http"), "report_id"])
+    assert not no_address, f"added row without the address of its publication: {no_address}"
+    # A lead whose quote was not found in any published page stays, excluded as unverified.
+    unverified = audited["exclude"].str.contains("unverified")
+    unquoted = ~audited["note"].str.contains("Quote:")
+    bad = sorted(audited.loc[unquoted & ~unverified, "report_id"])
+    assert not bad, f"added row without the quote it was checked against: {bad}"
 
 
 def test_blank_values_are_excluded_with_a_reason(curated):

@@ -10,9 +10,11 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import nkest
+import nkest.datasets
 
 ROOT = Path(__file__).parents[2]
 CURATED = ROOT / "data" / "dprk_reports.csv"
@@ -60,12 +62,13 @@ def wheel(tmp_path_factory) -> Path:
     return Path(built)
 
 
-def test_wheel_ships_the_dataset(wheel):
+@pytest.mark.parametrize("name", ["dprk", "ukraine"])
+def test_wheel_ships_the_dataset(wheel, name):
     with zipfile.ZipFile(wheel) as archive:
-        shipped = archive.read("nkest/datasets/dprk_reports.csv")
+        shipped = archive.read(f"nkest/datasets/{name}_reports.csv")
         names = archive.namelist()
-    assert shipped == CURATED.read_bytes()
-    assert "nkest/datasets/dprk.json" in names
+    assert shipped == (ROOT / "data" / f"{name}_reports.csv").read_bytes()
+    assert f"nkest/datasets/{name}.json" in names
 
 
 def test_installed_package_loads_the_dataset_outside_the_repository(wheel, tmp_path):
@@ -94,3 +97,66 @@ def test_installed_package_loads_the_dataset_outside_the_repository(wheel, tmp_p
     assert count == len(rows)
     assert used == sum(row["exclude"] == "" for row in rows)
     assert name == "dprk"
+
+
+@pytest.mark.parametrize("name", ["dprk", "ukraine"])
+def test_each_dataset_states_its_version_and_the_date_of_its_latest_report(name):
+    reports = nkest.load_dataset(name)
+    metadata = reports.metadata
+    assert metadata["version"] == nkest.datasets.dataset_metadata(name)["version"]
+    latest = reports.to_frame()["published"].max().strftime("%Y-%m-%d")
+    assert metadata["reports_up_to"] == latest
+    changelog = (ROOT / "data" / "CHANGELOG.md").read_text(encoding="utf-8")
+    assert f"## {name} {metadata['version']} — reports up to {latest}" in changelog
+    readme = (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+    assert f"| `{name}` | `{name}_reports.csv` |" in readme
+
+
+def test_the_ukraine_dataset_is_large_cited_and_quoted():
+    reports = nkest.load_dataset("ukraine")
+    frame = reports.to_frame()
+    assert len(frame) >= 120
+    assert frame["source"].nunique() >= 30
+    assert frame["citation"].str.contains("http").all()
+    assert frame["note"].str.contains(r"Quote(?: \([^)]*\))?:").all()  # "Quote (Polish): ..."
+    assert reports.metadata["subject"] == "Ukrainian soldiers"
+    assert (frame["constraint"] == "floor").sum() >= 1  # a named list of the dead
+
+
+def test_the_dprk_dataset_is_current_and_audited():
+    frame = nkest.load_dataset("dprk").to_frame()
+    assert len(frame) >= 110
+    assert frame["published"].max() >= pd.Timestamp("2026-01-01")
+
+
+def test_a_fit_saved_from_an_older_dataset_version_says_so(small_estimate, tmp_path):
+    older = small_estimate.reports.with_metadata({"name": "dprk", "version": "2026.01"})
+    estimate = nkest.fit(
+        older,
+        end=small_estimate.grid.end.isoformat(),
+        draws=50,
+        tune=50,
+        chains=1,
+        random_seed=1,
+        progressbar=False,
+    )
+    path = estimate.save(tmp_path / "fit.nc")
+    with pytest.warns(nkest.DatasetVersionWarning, match="version 2026.01; the bundled"):
+        nkest.load(path)
+    current = small_estimate.reports.with_metadata(
+        {"name": "dprk", "version": nkest.datasets.dataset_metadata("dprk")["version"]}
+    )
+    assert (
+        "dataset dprk"
+        in nkest.fit(
+            current,
+            end=small_estimate.grid.end.isoformat(),
+            draws=50,
+            tune=50,
+            chains=1,
+            random_seed=1,
+            progressbar=False,
+        )
+        .cite(allow_failed_diagnostics=True)
+        .note
+    )
