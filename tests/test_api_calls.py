@@ -35,13 +35,21 @@ def test_predicted_figures_follow_each_report(small_estimate):
 
 
 def test_model_options_parse_describe_and_refuse():
-    from nkest.model.options import FitOptions, Identification, Priors, SourceGroupsUnbiased
+    from nkest.model.options import (
+        FitOptions,
+        Identification,
+        MostGroupsUnbiased,
+        Priors,
+        SourceGroupsUnbiased,
+    )
 
     assert Identification.parse("reference:NIS, UK").describe() == "NIS and UK unbiased"
     assert Identification.parse({"group_priors": {"Kyiv": (1.5, 0.2)}}).describe() == (
         "informative priors on group biases: Kyiv states x1.5 the truth (log sd 0.2)"
     )
+    assert Identification.parse("groups") == SourceGroupsUnbiased()
     assert Identification.parse("groups").describe() == "source groups unbiased on average"
+    assert Identification.parse("most_groups").describe() == "most source groups roughly unbiased"
     with pytest.raises(ValueError, match="identification kind"):
         Identification.parse("everyone")
     priors = Priors.parse({"wounded_ratio": (3, 0.4)})
@@ -50,7 +58,7 @@ def test_model_options_parse_describe_and_refuse():
     with pytest.raises(TypeError, match="unknown prior"):
         Priors.parse({"woundedratio": (3, 0.4)})
     options = FitOptions()
-    assert options.identification == SourceGroupsUnbiased()
+    assert options.identification == MostGroupsUnbiased()
     assert isinstance(options.identification, Identification)
     assert options.to_dict()["target_accept"] == options.target_accept
 

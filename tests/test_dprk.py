@@ -26,12 +26,14 @@ def test_dprk_floors_hold(dprk_estimate):
     assert float(killed.quantile(0.01)) >= 101 * 0.95
 
 
-def test_dprk_report_and_loo_handle_floors_and_caps_that_never_bind(dprk_estimate, tmp_path):
-    """Caps far above the totals have the same log-likelihood in every draw."""
+def test_dprk_report_and_loo_handle_floors_that_never_bind(dprk_estimate, tmp_path):
+    """A floor far below the totals has the same log-likelihood in every draw."""
     from nkest.validate.predictive import loo_checks
 
     checks = loo_checks(dprk_estimate).set_index("report_id")
-    assert checks.loc["dprk-005", "pareto_k"] == 0  # a cap of 12,000 in October 2024
-    assert checks.loc["dprk-005", "loo_tail_p"] == pytest.approx(1)
+    for floor in ("dprk-076", "dprk-078", "dprk-217"):  # 101, 350 and 300 named dead
+        assert checks.loc[floor, "pareto_k"] == 0
+        assert checks.loc[floor, "reliable"]
+        assert checks.loc[floor, "loo_tail_p"] == pytest.approx(1)
     path = dprk_estimate.report(tmp_path)
     assert "## Source conflicts" in path.read_text()

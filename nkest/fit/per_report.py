@@ -52,7 +52,7 @@ def report_centres(
     """Return, per draw and report, ``log(latent) + bias`` and the noise scale."""
     return centres_from_arrays(
         posterior["total"].transpose("chain", "draw", "quantity", "date").to_numpy(),
-        posterior["bias_factor"].transpose("chain", "draw", "source").to_numpy(),
+        posterior["pair_bias_factor"].transpose("chain", "draw", "bias_pair").to_numpy(),
         posterior["noise"].transpose("chain", "draw", "source").to_numpy(),
         design,
         constraint_scale,
@@ -61,18 +61,28 @@ def report_centres(
 
 def centres_from_arrays(
     total: np.ndarray,
-    bias: np.ndarray,
+    pair_bias: np.ndarray,
     noise: np.ndarray,
     design: Design,
     constraint_scale: float,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Like ``report_centres``, from arrays (the source axis follows ``design.sources``)."""
+    """Like ``report_centres``, from arrays.
+
+    ``pair_bias`` has a last axis of ``design.pairs`` (each source's bias factor
+    on each family of figures), ``noise`` one of ``design.sources``.
+    """
     latent = report_latent(total, design.arrays, design.grid.size, NUMPY_OPS)
-    zeros = np.zeros((*bias.shape[:-1], 1))
-    bias_all = np.concatenate([np.log(bias), zeros], axis=-1)
+    zeros = np.zeros((*pair_bias.shape[:-1], 1))
+    bias_all = np.concatenate([np.log(pair_bias), zeros], axis=-1)
     scale_all = np.concatenate([noise, zeros + constraint_scale], axis=-1)
-    src = design.arrays["source_index"]
-    return np.log(latent) + bias_all[..., src], scale_all[..., src]
+    return (
+        np.log(latent) + bias_all[..., design.arrays["pair_index"]],
+        scale_all[..., design.arrays["source_index"]],
+    )
+
+
+LOG_LIKELIHOOD_TOLERANCE = 1e-6
+"""Spread of a report's log-likelihood over the draws below which leaving it out is a no-op."""
 
 
 def report_log_likelihood(
@@ -117,10 +127,10 @@ def predicted_figures(
 
 def _bias_of_rows(posterior: xr.Dataset, design: Design) -> np.ndarray:
     """Return each draw's bias factor for each used report (1 for floors and caps)."""
-    bias = posterior["bias_factor"].transpose("chain", "draw", "source").to_numpy()
+    bias = posterior["pair_bias_factor"].transpose("chain", "draw", "bias_pair").to_numpy()
     bias = bias.reshape(-1, bias.shape[-1])
     bias = np.concatenate([bias, np.ones((bias.shape[0], 1))], axis=-1)
-    return bias[:, design.arrays["source_index"]]
+    return bias[:, design.arrays["pair_index"]]
 
 
 def report_checks(
@@ -173,9 +183,10 @@ def loo_checks(
     log_lik = tree["log_likelihood"]["reports"]
     ll = log_lik.transpose("chain", "draw", "report").to_numpy()
     ll = ll.reshape(-1, ll.shape[-1])
-    # A floor or cap that never binds has the same log-likelihood in every draw:
-    # leaving it out changes nothing (uniform weights, k = 0), and PSIS refuses it.
-    varies = np.ptp(ll, axis=0) > 0
+    # A floor or cap that never binds has (all but) the same log-likelihood in every
+    # draw: leaving it out changes nothing (uniform weights, k = 0), and PSIS fails on
+    # it (k NaN). Below 1e-6 the weights are uniform to within a millionth.
+    varies = np.ptp(ll, axis=0) > LOG_LIKELIHOOD_TOLERANCE
     weights = np.full(ll.shape, 1.0 / ll.shape[0])
     k = np.zeros(ll.shape[1])
     if varies.any():

@@ -27,8 +27,21 @@ __all__ = ["KINDS", "Design", "default_end", "make_design"]
 
 CORE_QUANTITIES = ("killed", "wounded", "casualties")
 OPTIONAL_QUANTITIES = ("captured", "missing")
+DEPLOYED = "deployed"
+"""Troops sent: a latent total of its own when a report states the total sent."""
 ALL_LOSSES = "all_losses"
-"""Internal quantity capped by troops deployed: casualties plus captured and missing."""
+"""Internal quantity kept below the troops sent: casualties plus captured and missing."""
+
+BIAS_FAMILIES = {
+    "killed": "deaths",
+    "wounded": "wounded and casualties",
+    "casualties": "wounded and casualties",
+    "captured": "captured and missing",
+    "missing": "captured and missing",
+    DEPLOYED: "troops sent",
+}
+"""The kinds of figure a source may err on differently: a source's bias has a part of its
+own for each kind it reports, when it reports more than one (docs/model.md)."""
 
 KINDS = ("interval", "lower", "upper")
 """How a claim bounds the source's figure: both sides, from below, from above."""
@@ -45,11 +58,17 @@ class Design:
         The latent totals reported on (killed, wounded, casualties, and captured
         or missing where reported).
     internal : tuple of str
-        ``quantities`` plus ``all_losses`` when a cap on troops deployed is used.
+        ``quantities`` plus ``all_losses`` when troops sent are estimated.
     sources, source_groups : tuple of str
         The sources that have observations (constraints have none), and each
         one's group.
     groups : tuple of str
+    pairs : tuple of (str, str)
+        Each (source, family of figures) with observations, in ``BIAS_FAMILIES``'s
+        families; a report's bias is its pair's.
+    family_deviations : tuple of bool
+        For each pair, whether it has a bias part of its own: only the pairs of
+        sources that report more than one family.
     has_origin : bool
         Whether the totals are zero at the first grid date.
     rows : pandas.DataFrame
@@ -66,6 +85,8 @@ class Design:
     sources: tuple[str, ...]
     source_groups: tuple[str, ...]
     groups: tuple[str, ...]
+    pairs: tuple[tuple[str, str], ...]
+    family_deviations: tuple[bool, ...]
     has_origin: bool
     rows: pd.DataFrame
     excluded: pd.DataFrame
@@ -80,7 +101,20 @@ class Design:
             "quantity": list(self.internal),
             "source": list(self.sources),
             "source_group": list(self.groups),
+            "bias_pair": [f"{source} · {family}" for source, family in self.pairs],
+            "family_pair": [
+                f"{source} · {family}"
+                for (source, family), own in zip(self.pairs, self.family_deviations, strict=True)
+                if own
+            ],
+            "sent_knot": list(range(self.sent_knots)),
         }
+
+    @property
+    def sent_knots(self) -> int:
+        """The number of knots of the troops sent's curve (0 when troops sent are not estimated)."""
+        weight = self.arrays.get("sent_weight")
+        return 0 if weight is None else int(weight.shape[1])
 
     @property
     def structure(self) -> tuple:
@@ -91,6 +125,9 @@ class Design:
             self.internal,
             self.sources,
             self.source_groups,
+            self.pairs,
+            self.family_deviations,
+            self.sent_knots,
             self.has_origin,
         )
 
@@ -128,18 +165,23 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
     quantities = CORE_QUANTITIES + tuple(
         q for q in OPTIONAL_QUANTITIES if (used["quantity"] == q).any()
     )
-    processes = tuple(q for q in quantities if q not in ("wounded", "casualties"))
+    sent = (used["quantity"] == DEPLOYED).any()
+    quantities += (DEPLOYED,) if sent else ()
+    processes = tuple(q for q in quantities if q not in ("wounded", "casualties", DEPLOYED))
     ratio = options.priors.wounded_ratio[0]
-    capped = (used["quantity"] == "deployed").any()
-    internal = quantities + ((ALL_LOSSES,) if capped else ())
-    used["target"] = used["quantity"].replace({"deployed": ALL_LOSSES})
+    internal = quantities + ((ALL_LOSSES,) if sent else ())
+    used["target"] = used["quantity"]
 
-    observed = used[used["constraint"] == ""]
+    # A statement of the troops sent is an observation of the troops sent, with its
+    # source's bias; the losses stay below the troops sent at every date.
+    constrained = ((used["constraint"] != "") & (used["quantity"] != DEPLOYED)).to_numpy()
+    observed = used[~constrained]
     source_table = _group_of_each_source(observed)
     sources = tuple(source_table.index)
     source_groups = tuple(source_table.to_numpy())
     groups = tuple(sorted(set(source_groups)))
     _check_identification(options, sources, groups)
+    pairs, family_deviations = _bias_pairs(observed)
 
     windowed = used["scope"].isin(["period", "incident"]).to_numpy()
     end_left, end_weight = grid.interpolation(used["period_end"].where(windowed, used["as_of"]))
@@ -156,11 +198,18 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
     end_weight = np.where(widen & (end_weight > 0), 1.0, end_weight)  # on to the one after
     _warn_short_windows(used, windowed & ~widen, grid)
     source_index = {name: i for i, name in enumerate(sources)}
-    constrained = (used["constraint"] != "").to_numpy()
+    pair_index = {pair: i for i, pair in enumerate(pairs)}
     src = np.array(
         [
             len(sources) if c else source_index[s]
             for s, c in zip(used["source"], constrained, strict=True)
+        ],
+        dtype=np.int64,
+    )
+    pair = np.array(
+        [
+            len(pairs) if c else pair_index[(s, BIAS_FAMILIES[q])]
+            for s, q, c in zip(used["source"], used["quantity"], constrained, strict=True)
         ],
         dtype=np.int64,
     )
@@ -172,6 +221,7 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
         "start_weight": start_weight,
         "windowed": windowed.astype(np.float64),
         "source_index": src,
+        "pair_index": pair,
         "log_lower": log_bounds(used["lower"].to_numpy(float), upper=False),
         "log_upper": log_bounds(used["upper"].to_numpy(float), upper=True),
         **_noise_mixture(constrained, options),
@@ -182,8 +232,10 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
             [_log_span_weight(observed, grid, q, ratio) for q in processes]
         ),
         "log_initial_centre": np.array(_log_initial_centre(observed, ratio)),
+        **(_sent_knots(observed, grid, origin is not None) if sent else {}),
     }
     used["role"] = np.where(constrained, used["constraint"], "observation")
+    used["family"] = used["quantity"].map(BIAS_FAMILIES)
     excluded = frame[frame["reason"] != ""]
     excluded = excluded[
         [
@@ -205,6 +257,7 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
             "source_group",
             "quantity",
             "target",
+            "family",
             "value",
             "value_high",
             "qualifier",
@@ -225,11 +278,46 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
         sources=sources,
         source_groups=source_groups,
         groups=groups,
+        pairs=pairs,
+        family_deviations=family_deviations,
         has_origin=origin is not None,
         rows=rows,
         excluded=excluded,
         arrays=arrays,
     )
+
+
+def _sent_knots(observed: pd.DataFrame, grid: TimeGrid, has_origin: bool) -> dict[str, np.ndarray]:
+    """Return the troops sent's knots: a monotone curve through the dates its reports read.
+
+    Troops are sent in batches, and a report states the total at a date: the
+    curve rises from one knot to the next (the grid's start, each date a report
+    of troops sent reads, the grid's end), linearly in between, so each rise is
+    a parameter the reports inform, and no rate process has to mimic a batch.
+    Returns ``sent_weight`` (grid dates x knots: how much of each rise a date
+    has reached; the first "rise" is the total at the start, zero with an
+    origin) and ``log_sent_centre`` (each rise's prior centre: the reports'
+    median figure shared over the rises).
+    """
+    rows = observed[observed["quantity"] == DEPLOYED]
+    dates = pd.concat([rows["as_of"], rows["period_end"].dropna(), rows["period_start"].dropna()])
+    inside = grid.position(dates.drop_duplicates())
+    knots = np.unique(np.concatenate([[0.0], inside, [grid.size - 1.0]]))
+    t = np.arange(grid.size, dtype=float)[:, None]
+    span = np.diff(knots)[None, :]
+    reached = np.clip((t - knots[None, :-1]) / span, 0.0, 1.0)
+    weight = np.concatenate([np.full((grid.size, 1), 0.0 if has_origin else 1.0), reached], 1)
+    figure = float(np.median(rows["value"].astype(float).clip(lower=1)))
+    centre = np.full(len(knots), np.log(figure / (len(knots) - 1)))
+    return {"sent_weight": weight, "log_sent_centre": centre}
+
+
+def _bias_pairs(observed: pd.DataFrame) -> tuple[tuple[tuple[str, str], ...], tuple[bool, ...]]:
+    """Return each (source, family) with observations, and whether it has a bias of its own."""
+    families = observed["quantity"].map(BIAS_FAMILIES)
+    pairs = tuple(sorted(set(zip(observed["source"], families, strict=True))))
+    count = pd.Series([source for source, _ in pairs]).value_counts()
+    return pairs, tuple(bool(count[source] > 1) for source, _ in pairs)
 
 
 def _warn_short_windows(used: pd.DataFrame, two_sided: np.ndarray, grid: TimeGrid) -> None:
@@ -294,8 +382,8 @@ def _claimed(reports: Reports, options: FitOptions) -> pd.DataFrame:
     _exclude(
         frame,
         (frame["quantity"] == "deployed") & (frame["constraint"] != "cap"),
-        "troops deployed are not estimated; only deployed rows marked constraint=cap "
-        "are used, as caps on all losses",
+        "troops deployed that are not marked as the total sent (constraint=cap): troops "
+        "present, a partial contingent or a forecast are not the troops sent",
     )
     _exclude(
         frame,
@@ -375,7 +463,7 @@ def _claims(frame: pd.DataFrame, options: FitOptions) -> pd.DataFrame:
     constraint = frame["constraint"].to_numpy()
     lower_only = (frame["scope"].to_numpy() == "incident") | (constraint == "floor")
     upper = np.where(lower_only, np.inf, upper)
-    lower = np.where(constraint == "cap", 0.0, lower)
+    lower = np.where((constraint == "cap") & (frame["quantity"] != DEPLOYED), 0.0, lower)
     lower = np.maximum(lower, 0.0)
     kind = np.full(len(frame), None, dtype=object)
     kind[(lower > 0) & np.isinf(upper)] = "lower"
@@ -438,7 +526,8 @@ def _log_initial_centre(observed: pd.DataFrame, ratio: float) -> float:
     The earliest cumulative figures (up to three), which speak of the time
     nearest the grid's start: later ones include what happened since.
     """
-    cumulative = observed[(observed["scope"] == "cumulative") & (observed["value"] > 0)]
+    losses = observed["quantity"] != DEPLOYED  # troops sent say nothing of the losses
+    cumulative = observed[losses & (observed["scope"] == "cumulative") & (observed["value"] > 0)]
     earliest = cumulative.sort_values("as_of", kind="stable").head(3)
     killed = _equivalent(earliest, "killed", ratio)
     return float(np.log(np.median(killed))) if len(killed) else 0.0

@@ -11,8 +11,13 @@ sources and groups of a design, its piece of the PyMC graph (the groups'
 log-biases), and the bias of a source group the fit has not seen (a draw
 from the same hierarchy, for predictions of future reports).
 
-- ``SourceGroupsUnbiased`` (``"groups"``, the default): the groups' log-bias
-  factors sum to zero.
+- ``MostGroupsUnbiased`` (``"most_groups"``, the default): each group's
+  log-bias is drawn from a heavy-tailed distribution centred on no bias, so
+  most groups sit near it and one group far from the others (a belligerent
+  stating its own losses at a tenth of everyone else's figure) is read as
+  biased, without moving the others.
+- ``SourceGroupsUnbiased`` (``"groups"``): the groups' log-bias factors sum to
+  zero, so a strongly biased group pulls every other group the other way.
 - ``ReferenceSources`` (``{"reference": [...]}``): the named sources are
   unbiased; the groups share a free common level.
 - ``GroupPriors`` (``{"group_priors": {group: (factor, sd)}}``): informative
@@ -31,8 +36,10 @@ import numpy as np
 from nkest.errors import OptionError
 
 __all__ = [
+    "GROUP_BIAS_TAIL",
     "GroupPriors",
     "Identification",
+    "MostGroupsUnbiased",
     "ReferenceSources",
     "SourceGroupsUnbiased",
     "finite_pair",
@@ -62,13 +69,13 @@ class Identification:
     """An identification assumption (use one of its subclasses, or ``parse``)."""
 
     kind: ClassVar[str] = ""
-    KINDS: ClassVar[tuple[str, ...]] = ("groups", "reference", "group_priors")
+    KINDS: ClassVar[tuple[str, ...]] = ("most_groups", "groups", "reference", "group_priors")
 
     @classmethod
     def parse(cls, spec: str | Mapping[str, Any] | Identification) -> Identification:
         """Read an identification from its plain form.
 
-        Accepted: ``"groups"``; ``{"reference": ["NIS"]}`` or
+        Accepted: ``"most_groups"``, ``"groups"``; ``{"reference": ["NIS"]}`` or
         ``"reference:NIS,UK Defence Intelligence"``; ``{"group_priors":
         {"Ukraine government": (1.5, 0.2)}}``; the form ``to_dict`` writes;
         or an ``Identification``.
@@ -144,6 +151,43 @@ class Identification:
         if "group_bias_sd" in posterior:
             return posterior["group_bias_sd"].to_numpy()
         return np.zeros(shape)
+
+
+GROUP_BIAS_TAIL = 3.0
+"""Degrees of freedom of the Student t of the groups' log-biases under ``MostGroupsUnbiased``:
+heavy enough that one far group costs little more than a moderately biased one."""
+
+
+@dataclass(frozen=True)
+class MostGroupsUnbiased(Identification):
+    """Most source groups are roughly unbiased; a few may be far off.
+
+    Each group's log-bias is its spread times a Student t draw with 3 degrees
+    of freedom, centred on no bias: the level rests on the groups that agree,
+    and a group far from them (a belligerent on its own losses) is found biased
+    instead of pulling the others, as a zero sum would. With a single group,
+    the group bias is zero and sources are unbiased on average a priori.
+    """
+
+    kind: ClassVar[str] = "most_groups"
+
+    def describe(self) -> str:  # noqa: D102 - the base class says it
+        return "most source groups roughly unbiased"
+
+    def group_bias(self, groups: Sequence[str], priors: Any) -> Any:  # noqa: D102
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        if len(groups) > 1:
+            spread = pm.HalfNormal("group_bias_sd", sigma=priors.group_bias_sd)
+            z = pm.StudentT(
+                "group_bias_z", nu=GROUP_BIAS_TAIL, mu=0.0, sigma=1.0, dims="source_group"
+            )
+            return pm.Deterministic("group_bias", spread * z, dims="source_group")
+        return pm.Deterministic("group_bias", pt.zeros(1), dims="source_group")
+
+    def new_group_bias(self, posterior, rng, shape):  # noqa: D102
+        return self._spread_draws(posterior, shape) * rng.standard_t(GROUP_BIAS_TAIL, shape)
 
 
 @dataclass(frozen=True)
@@ -302,6 +346,7 @@ class GroupPriors(_CommonLevel):
 
 
 _KINDS: dict[str, type[Identification]] = {
+    "most_groups": MostGroupsUnbiased,
     "groups": SourceGroupsUnbiased,
     "reference": ReferenceSources,
     "group_priors": GroupPriors,
@@ -317,4 +362,4 @@ def _of_kind(kind: str, sources: tuple[str, ...], group_priors: dict) -> Identif
         return ReferenceSources(sources)
     if kind == "group_priors":
         return GroupPriors(group_priors)
-    return SourceGroupsUnbiased()
+    return _KINDS[kind]()

@@ -18,6 +18,7 @@ from nkest.model.grid import parse_freq
 from nkest.model.identification import (
     GroupPriors,
     Identification,
+    MostGroupsUnbiased,
     ReferenceSources,
     SourceGroupsUnbiased,
     finite_pair,
@@ -28,6 +29,7 @@ __all__ = [
     "FitOptions",
     "GroupPriors",
     "Identification",
+    "MostGroupsUnbiased",
     "Priors",
     "ReferenceSources",
     "SourceGroupsUnbiased",
@@ -53,8 +55,10 @@ class Priors:
     because loss rates in a war are never constant."""
     timescale_days: tuple[float, float] = (30.0, 0.5)
     """How long a burst or lull lasts (AR(1) correlation time), median one month."""
-    wounded_ratio: tuple[float, float] = (4.5, 0.45)
-    """Wounded per killed: 95% prior mass from about 1.9 to 10.8."""
+    wounded_ratio: tuple[float, float] = (3.0, 0.55)
+    """Wounded per killed: median 3, 95% prior mass from about 1.0 to 8.8. Published
+    ratios of modern wars span this range: US forces, about 1.7 in the world wars, 2.6 to
+    2.8 in Korea and Vietnam, 4.5 in Afghanistan and 7.3 in Iraq (docs/model.md)."""
     ratio_drift: float = 0.15
     """Half-normal scale of the monthly random-walk sd of the log wounded:killed ratio."""
     group_bias_sd: float = 0.5
@@ -65,6 +69,11 @@ class Priors:
     either way at two sd, so that the anchor alone sets the level."""
     source_bias_sd: float = 0.3
     """Half-normal scale of the spread of source log-bias factors within a group."""
+    family_bias_sd: float = 0.5
+    """Half-normal scale of how far a source's bias on one family of figures (deaths;
+    wounded and casualties; captured and missing; troops sent) strays from its bias on
+    the others: a factor of 1.6 at one sd. A source that keeps its deaths as
+    conservative floors while its wounded are not needs room to differ."""
     noise: tuple[float, float] = (0.1, 0.5)
     """Typical logistic scale of a source's report-to-report noise (sd about 18%)."""
     noise_spread: float = 0.25
@@ -73,6 +82,10 @@ class Priors:
     Most sources give one or two figures, which cannot tell their noise from their bias;
     a wider spread lets a lone conflicting figure hide in a noise of its own (and
     doubles the sampler's work: docs/performance.md)."""
+    sent_rise_sd: float = 2.0
+    """Sd of the log of each rise of the troops sent between the dates its reports speak of,
+    around the reports' median figure shared over the rises: a batch may be any size
+    from a handful to all of them."""
     initial_level_sd: float = 2.5
     """Sd of the log initial killed total when the origin (the date totals were zero) is
     unknown; initial wounded follow through the wounded:killed ratio, captured and
@@ -144,7 +157,7 @@ class FitOptions:
     origin: str | None = None
     """ISO date at which every total was zero; default: the reports' metadata.
     ``"unknown"`` ignores the metadata and estimates the initial totals."""
-    identification: Identification = field(default_factory=SourceGroupsUnbiased)
+    identification: Identification = field(default_factory=MostGroupsUnbiased)
     priors: Priors = field(default_factory=Priors)
     approx_max_relative: float = 0.25
     """Widest half-width of a rounded ("about") figure, relative to the figure."""

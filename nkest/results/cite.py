@@ -16,6 +16,7 @@ __all__ = [
     "cite_sentence",
     "counted",
     "dataset_words",
+    "last_reports",
     "reported_quantities",
     "round_figure",
     "sentence_caveats",
@@ -27,6 +28,7 @@ _VERBS = {
     "casualties": "had been killed or wounded",
     "captured": "had been captured",
     "missing": "were missing",
+    "deployed": "had been sent",
 }
 
 
@@ -114,18 +116,43 @@ def reported_quantities(used: pd.DataFrame) -> set[str]:
     return reported
 
 
-def sentence_caveats(quantity: str, used: pd.DataFrame, *, passed: bool) -> list[str]:
+def last_reports(used: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """Return, for each quantity a report observes, the latest date such a report reads.
+
+    A cumulative figure reads its ``as_of`` date, a count over a window the
+    window's end. Floors and caps are not reports of the total and do not
+    count. Past this date an estimate of the quantity follows the model (the
+    other quantities' reports, the wounded:killed ratio, the rate process), not
+    reports of it.
+    """
+    observed = used[used["role"] == "observation"]
+    read = observed["period_end"].where(observed["period_end"].notna(), observed["as_of"])
+    return {str(q): pd.Timestamp(d) for q, d in read.groupby(observed["quantity"]).max().items()}
+
+
+def sentence_caveats(
+    quantity: str,
+    used: pd.DataFrame,
+    *,
+    passed: bool,
+    date: pd.Timestamp | None = None,
+) -> list[str]:
     """Return what the sentence about ``quantity`` must say about itself (may be empty).
 
     ``NOT RELIABLE`` when the fit fails its sampler diagnostics (``passed``
     false), and "no report of wounded: from the assumed wounded:killed
-    ratio" for a quantity no report speaks of (see ``reported_quantities``).
+    ratio" for a quantity no report speaks of (see ``reported_quantities``),
+    and "last reported 30 April 2025" when ``date`` lies past the last report
+    of the quantity (see ``last_reports``).
     """
     caveats = [] if passed else [UNRELIABLE]
     if quantity in ("killed", "wounded", "casualties") and quantity not in reported_quantities(
         used
     ):
         caveats.append(f"no report of {quantity}: from the assumed wounded:killed ratio")
+    last = last_reports(used).get(quantity)
+    if date is not None and last is not None and date > last:
+        caveats.append(f"last reported {last.day} {last:%B %Y}")
     return caveats
 
 

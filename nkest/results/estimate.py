@@ -29,6 +29,7 @@ from nkest.results.cite import (
     cite_sentence,
     counted,
     dataset_words,
+    last_reports,
     sentence_caveats,
 )
 from nkest.results.report import write_report
@@ -144,7 +145,7 @@ class Estimate:
     def summary(
         self,
         dates: object = None,
-        quantities: Sequence[str] = ("killed", "wounded", "casualties"),
+        quantities: Sequence[str] | None = None,
         prob: float = DEFAULT_PROB,
     ) -> pd.DataFrame:
         """Summarise the cumulative totals at dates.
@@ -155,23 +156,32 @@ class Estimate:
             None for the last grid date; "all" for every grid date; or any
             dates within the grid (between grid dates they are interpolated,
             not snapped).
-        quantities : sequence of str
-            Any of ``quantities``.
+        quantities : sequence of str, optional
+            Any of ``quantities``; default killed, wounded, casualties, and the
+            troops sent (``deployed``) when reports state them.
         prob : float
             Probability of the equal-tailed credible interval.
 
         Returns
         -------
         pandas.DataFrame
-            Columns ``date, quantity, mean, median, lower, upper``.
+            Columns ``date, quantity, mean, median, lower, upper`` and
+            ``past_last_report``: whether the date lies after the last report
+            of the quantity (or no report states it), where the estimate
+            follows the model rather than reports of it.
         """
+        if quantities is None:
+            quantities = summaries.headline_quantities(self.quantities)
         quantities = self._check_quantities(quantities)
         draws = self.totals(dates).sel(quantity=quantities)
         table = summaries.interval_table(draws, prob, index=("date", "quantity"))
         order = {q: i for i, q in enumerate(quantities)}
-        return table.sort_values(
+        table = table.sort_values(
             ["date", "quantity"], key=lambda c: c.map(order) if c.name == "quantity" else c
         ).reset_index(drop=True)
+        last = table["quantity"].map(last_reports(self.used))
+        table["past_last_report"] = last.isna() | (table["date"] > last)
+        return table
 
     def wounded_ratio(self, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Summarise the wounded:killed ratio of the losses in each grid step.
@@ -275,7 +285,9 @@ class Estimate:
             lower=row["lower"],
             upper=row["upper"],
             prob=prob,
-            caveats=sentence_caveats(quantity, self.used, passed=diagnostics["passed"]),
+            caveats=sentence_caveats(
+                quantity, self.used, passed=diagnostics["passed"], date=row["date"]
+            ),
         )
         used = self.used
         observed = used[used["role"] == "observation"]

@@ -67,7 +67,8 @@ def fit(
     progressbar : bool
         Show the sampler's progress bar.
     **options
-        ``identification`` ("groups", ``{"reference": [...]}`` or
+        ``identification`` ("most_groups", the default; "groups";
+        ``{"reference": [...]}`` or
         ``{"group_priors": {...}}``), ``priors`` (overrides of
         ``nkest.model.options.Priors``), ``origin``, ``sampler``
         ("auto", "nutpie", "pymc"), ``target_accept``, ``cores``,

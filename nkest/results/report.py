@@ -24,7 +24,13 @@ from nkest.reports.figures import Figure
 from nkest.results import plots
 from nkest.results.cite import dataset_words
 from nkest.results.markup import markdown_text, safe_html
-from nkest.results.summaries import DEFAULT_PROB, THRESHOLDS, check_prob, diagnostics_in_words
+from nkest.results.summaries import (
+    DEFAULT_PROB,
+    THRESHOLDS,
+    check_prob,
+    diagnostics_in_words,
+    headline_quantities,
+)
 from nkest.results.tables import format_table, write_table
 from nkest.version import __version__
 
@@ -257,7 +263,7 @@ def report_tables(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> dict[str
     (with each claim as worded), ``source_conflicts``, ``reports_used`` and
     ``reports_excluded`` (with their citations and reasons).
     """
-    quantities = [q for q in ("killed", "wounded", "casualties") if q in estimate.quantities]
+    quantities = headline_quantities(estimate.quantities)
     summary = estimate.summary(dates=report_dates(estimate), quantities=quantities, prob=prob)
     checks = estimate.report_checks(prob=prob)
     worded_claims = {row.report_id: worded(row._asdict()) for row in estimate.used.itertuples()}

@@ -20,6 +20,7 @@ __all__ = [
     "DEFAULT_PROB",
     "diagnostics_in_words",
     "diagnostics_of",
+    "headline_quantities",
     "interval_table",
     "parse_dates",
     "totals_at",
@@ -29,6 +30,16 @@ DEFAULT_PROB = 0.9
 """nkest's default credible interval: 90%, equal-tailed."""
 
 SAMPLE_DIMS = ("chain", "draw")
+
+
+def headline_quantities(estimated: Sequence[str]) -> list[str]:
+    """Return the quantities a report leads with: killed, wounded, casualties, troops sent.
+
+    Troops sent (``deployed``) only when the reports state them, so that losses
+    can be read against them.
+    """
+    return [q for q in ("killed", "wounded", "casualties", "deployed") if q in estimated]
+
 
 THRESHOLDS = {"max_rhat": 1.01, "ess_per_chain": 100.0, "divergences": 0}
 """What a fit must meet for its intervals to be cited: no divergences, R-hat at

@@ -31,6 +31,14 @@ REGIMES: dict[str, dict[str, Any]] = {
     "strong source bias": {"group_bias_sd": 0.7, "source_bias_sd": 0.3},
     "mostly bounds": {"bound_share": 0.7},
     "sparse early data": {"early_share": 0.05},
+    "belligerent group": {
+        "n_groups": 4,
+        "sources_per_group": 3,
+        "n_reports": 110,
+        "belligerent": (5.0, 20.0),
+    },
+    "biases differ by quantity": {"family_bias_sd": 0.4},
+    "losses bounded by deployment": {"deployment": True},
 }
 """Settings of ``simulate_conflict`` for each regime (others at their defaults)."""
 
@@ -62,10 +70,29 @@ def baselines(reports: pd.DataFrame, quantity: str) -> dict[str, float]:
     }
 
 
-def _extract(estimate, *, truth: Mapping[str, float], regime: str, seed: int) -> list[dict]:
+def _extract(
+    estimate,
+    *,
+    truth: Mapping[str, float],
+    regime: str,
+    seed: int,
+    biased: Mapping[str, float] | None = None,
+) -> list[dict]:
     rows = []
     reports = estimate.reports.to_frame()
     diagnostics = estimate.diagnostics()
+    # the share of the biased group's sources whose 90% factor interval covers the truth
+    factor_covered = np.nan
+    if biased:
+        table = estimate.source_bias(prob=0.9).set_index("source")
+        factor_covered = float(
+            np.mean(
+                [
+                    table.loc[s, "factor_lower"] <= f <= table.loc[s, "factor_upper"]
+                    for s, f in biased.items()
+                ]
+            )
+        )
     for prob in (0.5, 0.9):
         table = estimate.summary(quantities=QUANTITIES, prob=prob).set_index("quantity")
         for quantity in QUANTITIES:
@@ -83,6 +110,7 @@ def _extract(estimate, *, truth: Mapping[str, float], regime: str, seed: int) ->
                     "covered": bool(row["lower"] <= truth[quantity] <= row["upper"]),
                     **{f"baseline: {k}": v for k, v in baselines(reports, quantity).items()},
                     "passed": diagnostics["passed"],
+                    "biased group's factor covered": factor_covered,
                 }
             )
     return rows
@@ -114,6 +142,7 @@ def run_coverage(
             sim = simulate_conflict(seed, **settings)
             end = sim.daily.index[-1].date().isoformat()
             truth = {q: sim.truth_at(end, q) for q in QUANTITIES}
+            biased = sim.bias[sim.groups.reindex(sim.bias.index) == "Belligerent"].to_dict()
             tasks.append(
                 FitTask(
                     sim.reports,
@@ -126,7 +155,7 @@ def run_coverage(
                         "cores": 1,
                     },
                     _extract,
-                    {"truth": truth, "regime": regime, "seed": seed},
+                    {"truth": truth, "regime": regime, "seed": seed, "biased": biased},
                 )
             )
     results = run_fits(tasks, executor=executor, max_workers=max_workers)
@@ -168,6 +197,9 @@ def coverage_table(results: pd.DataFrame) -> pd.DataFrame:
                 "error: latest report (%)": error("baseline: latest report"),
                 "error: mean of sources' latest (%)": error("baseline: mean of sources' latest"),
                 "fits passing diagnostics": ninety["passed"].mean(),
+                "biased group's factor coverage (90%)": ninety.get(
+                    "biased group's factor covered", pd.Series(dtype=float)
+                ).mean(),
             }
         )
     return pd.DataFrame(rows)

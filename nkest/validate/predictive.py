@@ -90,6 +90,38 @@ def _biases_for(
     return bias, noise
 
 
+def _pair_biases_for(
+    posterior, design, source_bias: np.ndarray, options, random_seed: int
+) -> np.ndarray:
+    """Bias factors of ``design.pairs`` per draw (each source on each family of figures).
+
+    A pair the fit knows keeps its posterior draws; a new pair is its source's
+    bias, times a draw of its own family part when the design gives it one (a
+    source seen reporting a second family), from the fitted spread of family
+    parts or, if the fit had none, from its prior.
+    """
+    rng = np.random.default_rng(random_seed + 2)
+    shape = source_bias.shape[:-1]
+    known = list(posterior["bias_pair"].values)
+    if "family_bias_sd" in posterior:
+        family_sd = posterior["family_bias_sd"].to_numpy()
+    else:
+        family_sd = np.abs(rng.normal(0.0, options.priors.family_bias_sd, shape))
+    pairs = np.empty((*shape, len(design.pairs)))
+    for i, ((source, family), own) in enumerate(
+        zip(design.pairs, design.family_deviations, strict=True)
+    ):
+        label = f"{source} · {family}"
+        if label in known:
+            pairs[..., i] = posterior["pair_bias_factor"].sel(bias_pair=label).to_numpy()
+            continue
+        factor = source_bias[..., design.sources.index(source)]
+        if own:
+            factor = factor * np.exp(family_sd * rng.standard_normal(shape))
+        pairs[..., i] = factor
+    return pairs
+
+
 def _totals_for(total: Any, quantities: Sequence[str]) -> tuple[np.ndarray, list[str]]:
     """Return an early fit's totals for another design's quantities, and those it lacks.
 
@@ -131,9 +163,10 @@ def _future_checks(
         random_seed,
     )
     total, missing = _totals_for(posterior["total"], design.internal)
+    pair_bias = _pair_biases_for(posterior, design, bias, estimate.options, random_seed)
     centre, scale = centres_from_arrays(
         total,
-        bias,
+        pair_bias,
         noise,
         design,
         estimate.options.constraint_scale,

@@ -47,6 +47,7 @@ HYPERPARAMETERS = (
     "log_ratio_level",
     "ratio_drift",
     "group_bias_sd",
+    "family_bias_sd",
     "source_bias_sd",
     "noise_level",
     "noise_spread",
@@ -94,9 +95,13 @@ def _simulate_claims(
     noise: np.ndarray,
     rng: np.random.Generator,
 ) -> dict[str, np.ndarray]:
-    """Exact figures drawn from the model's observation process, as design arrays."""
-    src = design.arrays["source_index"]
-    log_figure = np.log(latent) + log_bias[src] + draw_log_noise(noise[src], design.arrays, rng)
+    """Exact figures drawn from the model's observation process, as design arrays.
+
+    ``log_bias`` is by (source, family) pair, ``noise`` by source, each with a
+    last entry for floors and caps.
+    """
+    pair, src = design.arrays["pair_index"], design.arrays["source_index"]
+    log_figure = np.log(latent) + log_bias[pair] + draw_log_noise(noise[src], design.arrays, rng)
     value = np.round(np.exp(np.minimum(log_figure, 40.0)))
     return {
         "log_lower": log_bounds(value - 0.5, upper=False),
@@ -186,7 +191,7 @@ def run_sbc(
             draws=simulations,
             model=model,
             random_seed=seed,
-            var_names=[*names, "total", "bias_factor", "noise"],
+            var_names=[*names, "total", "pair_bias_factor", "noise"],
         )["prior"]
     rng = np.random.default_rng(seed)
     size = design.grid.size
@@ -196,7 +201,7 @@ def run_sbc(
         point = prior.isel(chain=0, draw=i)
         total = point["total"].to_numpy()
         latent = report_latent(total, design.arrays, size, NUMPY_OPS)
-        log_bias = np.concatenate([np.log(point["bias_factor"].to_numpy()), [0.0]])
+        log_bias = np.concatenate([np.log(point["pair_bias_factor"].to_numpy()), [0.0]])
         noise = np.concatenate([point["noise"].to_numpy(), [options.constraint_scale]])
         arrays = {**design.arrays, **_simulate_claims(design, latent, log_bias, noise, rng)}
         truth = {n: float(point[n]) for n in names}

@@ -34,7 +34,8 @@ class SimulatedConflict:
         True cumulative ``killed`` and ``wounded`` (and ``casualties``) at the
         end of each day, indexed by date.
     bias : pandas.Series
-        True bias factor of each source.
+        True bias factor of each source with figures (the troops-sent source,
+        when there are constraints, states the truth: 1).
     groups : pandas.Series
         Each source's group.
     settings : dict
@@ -70,6 +71,9 @@ def simulate_conflict(
     early_share: float | None = None,
     mean_daily_killed: float = 6.0,
     start: str = "2024-01-01",
+    belligerent: tuple[float, float] | None = None,
+    family_bias_sd: float = 0.0,
+    deployment: bool = False,
 ) -> SimulatedConflict:
     """Simulate a conflict and the reports about it.
 
@@ -116,6 +120,21 @@ def simulate_conflict(
         Average true killed per day.
     start : str
         First day of the conflict (ISO date).
+    belligerent : (float, float), optional
+        If given, a further group ``Belligerent`` of two sources (``B1``,
+        ``B2``) that states its own losses at a fraction of the truth in all
+        its figures: its log-bias is minus the log of a factor uniform in this
+        range (``(5, 20)``: a fifth to a twentieth of the truth). The other
+        groups still average zero, so the truth is "most groups roughly
+        unbiased", not "all groups unbiased on average".
+    family_bias_sd : float
+        Spread of each source's log-bias on wounded and casualties around its
+        bias on deaths (0: one bias per source).
+    deployment : bool
+        Troops are sent in three to five batches, and the losses come close to
+        them (the troops sent end at 1.05-1.3 times the final casualties); six
+        reports of the troops sent, by the sources with their biases, replace
+        the single cap.
 
     Returns
     -------
@@ -141,6 +160,13 @@ def simulate_conflict(
     log_bias = {
         s: group_effect[int(groups[s][1:]) - 1] + rng.normal(0.0, source_bias_sd) for s in sources
     }
+    if belligerent is not None:
+        understated = -np.log(rng.uniform(*belligerent))
+        for name in ("B1", "B2"):
+            groups[name] = "Belligerent"
+            log_bias[name] = understated + rng.normal(0.0, source_bias_sd)
+        sources = list(groups)
+    family_part = {s: rng.normal(0.0, family_bias_sd) if family_bias_sd else 0.0 for s in sources}
     noise = {s: rng.uniform(*noise_range) for s in sources}
 
     order = list(sources) * 2 + list(rng.choice(sources, size=max(n_reports - 2 * len(sources), 0)))
@@ -154,6 +180,7 @@ def simulate_conflict(
                 groups[source],
                 daily,
                 log_bias[source],
+                family_part[source],
                 noise[source],
                 bound_share,
                 incident_share,
@@ -162,8 +189,11 @@ def simulate_conflict(
                 early_share,
             )
         )
+    if deployment:
+        daily["deployed"] = _troops_sent(rng, daily)
+        rows += _sent_reports(rng, len(rows), daily, sources, groups, log_bias, noise)
     if constraints:
-        rows += _constraints(rng, len(rows), daily)
+        rows += _constraints(rng, len(rows), daily, cap=not deployment)
     frame = pd.DataFrame(rows)
     origin = (dates[0] - pd.Timedelta(days=1)).date().isoformat()
     reports = load_reports(
@@ -184,11 +214,18 @@ def simulate_conflict(
         "constraints": constraints,
         "early_share": early_share,
         "mean_daily_killed": mean_daily_killed,
+        "belligerent": belligerent,
+        "family_bias_sd": family_bias_sd,
+        "deployment": deployment,
     }
+    bias = {s: float(np.exp(b)) for s, b in log_bias.items()}
+    if constraints and not deployment:
+        bias["Troops sent"] = 1.0
+        groups["Troops sent"] = "acknowledged"
     return SimulatedConflict(
         reports=reports,
         daily=daily,
-        bias=pd.Series({s: float(np.exp(b)) for s, b in log_bias.items()}, name="bias"),
+        bias=pd.Series(bias, name="bias"),
         groups=pd.Series(groups, name="source_group"),
         settings=settings,
     )
@@ -223,15 +260,72 @@ def _unit(value: float) -> int:
     return 10 ** max(int(np.floor(np.log10(max(value, 1.0)))) - 1, 0)
 
 
-def _constraints(rng: np.random.Generator, first: int, daily: pd.DataFrame) -> list[dict]:
-    """Return a floor of acknowledged dead and a cap of troops sent."""
+def _troops_sent(rng: np.random.Generator, daily: pd.DataFrame) -> np.ndarray:
+    """Troops sent by each day: three to five batches, the first at the start.
+
+    The last batch arrives within the first 60% of the conflict, and the total
+    ends at 1.05-1.3 times the final casualties, so that the losses come close
+    to it and the bound matters.
+    """
+    days = len(daily)
+    batches = int(rng.integers(3, 6))
+    arrive = np.sort(np.concatenate([[0], rng.integers(1, int(days * 0.6), batches - 1)]))
+    size = rng.dirichlet(np.full(batches, 2.0))
+    total = daily["casualties"].iloc[-1] * rng.uniform(1.05, 1.3)
+    # every batch in place before the losses it bounds: never fewer sent than lost
+    sent = np.zeros(days)
+    for day, share in zip(arrive, size, strict=True):
+        sent[day:] += share * total
+    return np.maximum(np.round(sent), daily["casualties"].to_numpy() * 1.05)
+
+
+def _sent_reports(
+    rng: np.random.Generator,
+    first: int,
+    daily: pd.DataFrame,
+    sources: list[str],
+    groups: dict[str, str],
+    log_bias: dict[str, float],
+    noise: dict[str, float],
+) -> list[dict]:
+    """Six reports of the troops sent, by the sources, with their biases and noise."""
+    dates = daily.index
+    rows = []
+    for i in range(6):
+        source = str(rng.choice(sources))
+        day = int(rng.integers(len(dates) // 20, len(dates)))
+        figure = daily["deployed"].iloc[day] * np.exp(
+            log_bias[source] + rng.normal(0, noise[source])
+        )
+        rows.append(
+            {
+                "report_id": f"sim-{first + i + 1:03d}",
+                "published": dates[day].date().isoformat(),
+                "as_of": dates[day].date().isoformat(),
+                "source": source,
+                "source_group": groups[source],
+                "quantity": "deployed",
+                "qualifier": "approx",
+                "value": _round_figure(figure, rng),
+                "scope": "cumulative",
+                "constraint": "cap",
+                "citation": "simulated",
+            }
+        )
+    return rows
+
+
+def _constraints(
+    rng: np.random.Generator, first: int, daily: pd.DataFrame, *, cap: bool = True
+) -> list[dict]:
+    """Return a floor of acknowledged dead and (with ``cap``) the troops sent, exactly."""
     dates = daily.index
     days = len(dates)
     day = int(rng.integers(days // 2, days))
     named = int(daily["killed"].iloc[day] * rng.uniform(0.2, 0.4))
     sent = _round_figure(daily["casualties"].iloc[-1] * rng.uniform(1.3, 2.5), rng)
     common = {"scope": "cumulative", "citation": "simulated"}
-    return [
+    rows = [
         {
             **common,
             "report_id": f"sim-{first + 1:03d}",
@@ -255,6 +349,7 @@ def _constraints(rng: np.random.Generator, first: int, daily: pd.DataFrame) -> l
             "constraint": "cap",
         },
     ]
+    return rows if cap else rows[:1]
 
 
 def _report(
@@ -264,6 +359,7 @@ def _report(
     group,
     daily,
     log_bias,
+    family_part,
     noise,
     bound_share,
     incident_share,
@@ -334,7 +430,9 @@ def _report(
     believed = quantity
     if quantity == "killed" and rng.random() < garbled_share / 0.4:
         believed = "casualties"  # a secondary outlet turned "casualties" into "killed"
-    belief = daily[believed].iloc[day] * np.exp(log_bias + rng.normal(0.0, noise))
+    # a source may err differently on the wounded (family_part) than on deaths
+    bias = log_bias if quantity == "killed" else log_bias + family_part
+    belief = daily[believed].iloc[day] * np.exp(bias + rng.normal(0.0, noise))
     row.update(quantity=quantity, scope="cumulative")
     draw = rng.random()
     if draw < bound_share:

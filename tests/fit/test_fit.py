@@ -8,13 +8,21 @@ import pytest
 
 import nkest
 
-SUMMARY_COLUMNS = ["date", "quantity", "mean", "median", "lower", "upper"]
+SUMMARY_COLUMNS = [
+    "date",
+    "quantity",
+    "mean",
+    "median",
+    "lower",
+    "upper",
+    "past_last_report",
+]
 
 
 def test_summary_defaults_to_the_last_grid_date(small_estimate):
     table = small_estimate.summary()
     assert list(table.columns) == SUMMARY_COLUMNS
-    assert list(table["quantity"]) == ["killed", "wounded", "casualties"]
+    assert list(table["quantity"]) == ["killed", "wounded", "casualties", "deployed"]
     assert (table["date"] == small_estimate.grid.dates[-1]).all()
     assert (table["lower"] < table["median"]).all()
     assert (table["median"] < table["upper"]).all()
@@ -144,7 +152,7 @@ def test_unknown_options_are_refused_with_the_valid_ones(simulated):
 def test_repr_states_the_headline_and_the_diagnostics(small_estimate):
     text = repr(small_estimate)
     assert "killed by" in text
-    assert "source groups unbiased on average" in text
+    assert "most source groups roughly unbiased" in text
     assert "diagnostics" in text
 
 
@@ -154,9 +162,9 @@ def test_posterior_attrs_record_what_produced_it(small_estimate, simulated):
     attrs = small_estimate.posterior.attrs
     assert attrs["nkest_version"] == nkest.__version__
     assert attrs["reports_fingerprint"] == simulated.reports.fingerprint()
-    assert attrs["identification"] == "source groups unbiased on average"
+    assert attrs["identification"] == "most source groups roughly unbiased"
     options = json.loads(attrs["options"])
-    assert options["identification"]["kind"] == "groups"
+    assert options["identification"]["kind"] == "most_groups"
     assert json.loads(attrs["sampling"])["random_seed"] == 11
 
 
@@ -205,7 +213,7 @@ def test_cite_gives_a_rounded_sentence_with_provenance(small_estimate, simulated
         f"{round_figure(row['upper']):,}; NOT RELIABLE: the sampler's diagnostics failed)."
     )
     assert f"reports fingerprint {simulated.reports.fingerprint()}" in text
-    assert "assuming source groups unbiased on average" in text
+    assert "assuming most source groups roughly unbiased" in text
     assert text == f"{text.sentence} {text.note}"  # a str, with its two parts apart
     assert text.sentence.endswith("failed).")
     assert text.note.startswith("Source: nkest ")
@@ -273,3 +281,20 @@ def test_load_refuses_incompatible_files_clearly(small_estimate, tmp_path):
         nkest.load(tmp_path / "other.nc")
     with pytest.raises(ValueError, match=r"save to a \.nc \(netCDF\) or \.zarr path"):
         small_estimate.save(tmp_path / "fit.pickle")
+
+
+def test_summary_and_cite_say_when_a_date_lies_past_the_last_report(small_estimate):
+    from nkest.results.cite import last_reports
+
+    used = small_estimate.used
+    last = last_reports(used)
+    observed = used[used["role"] == "observation"]
+    killed = observed[observed["quantity"] == "killed"]
+    assert last["killed"] == killed["period_end"].fillna(killed["as_of"]).max()
+    before, after = last["killed"] - pd.Timedelta(days=1), last["killed"] + pd.Timedelta(days=1)
+    table = small_estimate.summary(dates=[before, after], quantities=["killed"])
+    assert list(table["past_last_report"]) == [False, True]
+    day = f"{last['killed'].day} {last['killed']:%B %Y}"
+    cite = small_estimate.cite
+    assert f"last reported {day}" in cite("killed", after, allow_failed_diagnostics=True).sentence
+    assert "last reported" not in cite("killed", before, allow_failed_diagnostics=True).sentence

@@ -145,7 +145,7 @@ def test_model_potential_equals_numpy_log_likelihood():
     point = model.initial_point(random_seed=3)
     rng = np.random.default_rng(3)
     point = {name: value + rng.normal(0, 0.3, np.shape(value)) for name, value in point.items()}
-    names = ["reports", "total", "bias_factor", "noise"]
+    names = ["reports", "total", "pair_bias_factor", "noise"]
     outputs = model.replace_rvs_by_values([model[n] for n in names])
     potential, *values = model.compile_fn(outputs, inputs=model.value_vars)(point)
     names = names[1:]
@@ -155,7 +155,7 @@ def test_model_potential_equals_numpy_log_likelihood():
     dataset = xr.Dataset(
         {
             "total": (("chain", "draw", "quantity", "date"), posterior["total"]),
-            "bias_factor": (("chain", "draw", "source"), posterior["bias_factor"]),
+            "pair_bias_factor": (("chain", "draw", "bias_pair"), posterior["pair_bias_factor"]),
             "noise": (("chain", "draw", "source"), posterior["noise"]),
         }
     )
@@ -182,6 +182,7 @@ def test_prior_model_has_named_dims_that_arviz_does_not_use():
     assert not reserved & set(model.coords)
     assert model.named_vars_to_dims["total"] == ("quantity", "date")
     assert model.named_vars_to_dims["bias_factor"] == ("source",)
+    assert model.named_vars_to_dims["pair_bias_factor"] == ("bias_pair",)
     total = sample_prior(reports, draws=200, random_seed=1)["total"]
     assert (total.diff("date") >= 0).all()
     assert (total.sel(quantity="killed") <= total.sel(quantity="casualties")).all()

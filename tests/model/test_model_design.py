@@ -152,10 +152,10 @@ def test_the_default_end_is_the_last_date_a_used_report_reads():
         ]
     )
     assert design.grid.end == dt.date(2025, 1, 3)
-    assert "troops deployed are not estimated" in design.excluded.loc[0, "reason"]
+    assert "not marked as the total sent" in design.excluded.loc[0, "reason"]
 
 
-def test_floor_and_cap_have_no_bias_and_deployed_caps_all_losses():
+def test_a_floor_has_no_bias_and_troops_sent_are_observed_with_their_sources_bias():
     design = design_of(
         [
             {"value": "300", "qualifier": "approx"},
@@ -169,18 +169,42 @@ def test_floor_and_cap_have_no_bias_and_deployed_caps_all_losses():
             },
         ]
     )
-    floor, cap = design.rows.iloc[1], design.rows.iloc[2]
+    floor, sent = design.rows.iloc[1], design.rows.iloc[2]
     assert (floor["role"], floor["kind"]) == ("floor", "lower")
-    assert (cap["role"], cap["kind"], cap["target"]) == ("cap", "upper", "all_losses")
-    assert "all_losses" in design.internal
-    assert design.sources == ("A",)  # constraint-only sources get no bias parameter
-    assert list(design.arrays["source_index"][1:]) == [1, 1]  # the unbiased slot
+    # "12,000 sent" reads the latent troops sent as an "about" figure, not an upper bound
+    assert (sent["role"], sent["kind"], sent["target"]) == ("observation", "interval", "deployed")
+    assert sent["lower"] > 0
+    assert np.isfinite(sent["upper"])
+    assert {"deployed", "all_losses"} <= set(design.internal)
+    assert design.sources == ("A", "MoD")  # a floor-only source gets no bias parameter
+    assert list(design.arrays["source_index"]) == [0, 2, 1]  # the floor: the unbiased slot
+    assert design.pairs == (("A", "deaths"), ("MoD", "troops sent"))
+    assert design.family_deviations == (False, False)  # one family each: no part of their own
+    assert design.sent_knots >= 2
+
+
+def test_a_source_reporting_two_families_has_a_bias_part_for_each():
+    design = design_of(
+        [
+            {"value": "300", "qualifier": "approx"},
+            {"value": "900", "qualifier": "approx", "quantity": "wounded"},
+            {"value": "2000", "qualifier": "approx", "quantity": "casualties", "source": "B"},
+        ]
+    )
+    assert design.pairs == (
+        ("A", "deaths"),
+        ("A", "wounded and casualties"),
+        ("B", "wounded and casualties"),
+    )
+    assert design.family_deviations == (True, True, False)
+    assert list(design.arrays["pair_index"]) == [0, 1, 2]
+    assert design.coords["family_pair"] == ["A · deaths", "A · wounded and casualties"]
 
 
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
-        ({"value": "12000", "quantity": "deployed"}, "troops deployed are not estimated"),
+        ({"value": "12000", "quantity": "deployed"}, "not marked as the total sent"),
         (
             {
                 "value": "20",
@@ -322,3 +346,16 @@ def test_a_window_is_read_to_period_end_whatever_as_of_says():
     )
     end = design.grid.position([pd.Timestamp("2024-12-20")])[0]
     assert design.arrays["end_left"][1] + design.arrays["end_weight"][1] == pytest.approx(end)
+
+
+def test_early_reports_of_troops_sent_do_not_set_the_initial_losses():
+    """With the origin unknown, the initial killed centre comes from loss figures only."""
+    rows = [
+        {"value": "12000", "quantity": "deployed", "constraint": "cap", "as_of": "2025-01-01"},
+        {"value": "11000", "quantity": "deployed", "constraint": "cap", "as_of": "2025-01-02"},
+        {"value": "13000", "quantity": "deployed", "constraint": "cap", "as_of": "2025-01-03"},
+        {"value": "300", "qualifier": "approx", "as_of": "2025-01-10"},
+    ]
+    frame = pd.DataFrame([{**BASE, "report_id": f"r{i}", **row} for i, row in enumerate(rows)])
+    design = make_design(nkest.load_reports(frame), make_options(origin="unknown"))
+    assert float(design.arrays["log_initial_centre"]) == pytest.approx(np.log(300))

@@ -134,14 +134,15 @@ def test_totals_small_estimate(small_estimate, close_figures):
     close_figures(fig)
     assert isinstance(fig, Figure)
     assert_drawn(fig)
-    assert len(fig.axes) == 3
-    for ax, quantity in zip(fig.axes, ("killed", "wounded", "casualties"), strict=True):
+    assert len(fig.axes) == 4  # and the troops sent, which the simulated reports state
+    for ax, quantity in zip(fig.axes, ("killed", "wounded", "casualties"), strict=False):
         assert set(gid_lines(ax, "report:")) == expected_reports(small_estimate, quantity)
         assert gid_lines(ax, "excluded:") == {}
         # the median line and the two bands are drawn
         assert len(ax.collections) >= 2
     axes_labels = [ax.get_ylabel() for ax in fig.axes]
     assert axes_labels[0] == "Killed"
+    assert axes_labels[3] == "Troops sent"
     assert_every_report_accounted_for(fig, small_estimate)
 
 
@@ -164,7 +165,7 @@ def test_totals_draw_window_reports_at_the_end_of_their_window(small_estimate, c
 
 def test_totals_dprk_draws_every_kind_of_claim(dprk_estimate, close_figures):
     estimate = dprk_estimate
-    quantities = ("killed", "wounded", "casualties")
+    quantities = ("killed", "wounded", "casualties", "deployed")  # troops sent: drawn too
     fig = plots.plot_totals(estimate)
     close_figures(fig)
     assert_drawn(fig)
@@ -185,13 +186,12 @@ def test_totals_dprk_draws_every_kind_of_claim(dprk_estimate, close_figures):
         for line in excluded.values():
             assert line.get_markerfacecolor() == "none"
             assert to_rgba(line.get_markeredgecolor())[:3] == pytest.approx((0.55,) * 3)
-    # the caps on troops deployed are on the casualties panel, and said to be caps
-    caps = set(used.index[used["target"] == "all_losses"])
-    assert caps
-    assert caps <= set(gid_lines(fig.axes[2], "report:"))
-    assert not caps & set(gid_lines(fig.axes[0], "report:"))
+    # the reports of troops sent are on their own panel, in their sources' colours
+    sent = set(used.index[used["target"] == "deployed"])
+    assert sent
+    assert sent == set(gid_lines(fig.axes[3], "report:"))
+    assert not sent & set(gid_lines(fig.axes[2], "report:"))
     legend_texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
-    assert any(t.startswith("cap: troops deployed") for t in legend_texts)
     assert any(t.startswith("floor") for t in legend_texts)
     assert any(t.startswith("excluded") for t in legend_texts)
     drawn = (
@@ -212,7 +212,7 @@ def test_totals_dprk_draws_every_kind_of_claim(dprk_estimate, close_figures):
     assert len(others)
     assert all(report_id in flat(footnote(fig)) for report_id in others)
     title = " ".join(t.get_text() for t in fig.texts)
-    assert "North Korean soldiers: estimated cumulative losses" in flat(title)
+    assert "North Korean soldiers: estimated cumulative losses and troops sent" in flat(title)
     assert estimate.identification in flat(title)
 
 
@@ -482,4 +482,4 @@ def test_prior_totals(close_figures):
     assert low >= mdates.date2num(start)
     assert high <= mdates.date2num(end)
     with pytest.raises(ValueError, match="quantities"):
-        plots.plot_prior_totals(prior, quantities=["deployed"])
+        plots.plot_prior_totals(prior, quantities=["captured prisoners"])

@@ -129,8 +129,12 @@ def test_leave_future_out_scores_later_reports(simulated):
     cutoff = frame["published"].quantile(0.7).date().isoformat()
     end = simulated.daily.index[-1].date().isoformat()
     checks = leave_future_out(simulated.reports, [cutoff], end=end, random_seed=1, **FAST)
-    later = frame.loc[frame["published"] >= pd.Timestamp(cutoff), "report_id"]
+    is_later = frame["published"] >= pd.Timestamp(cutoff)
+    # a quantity first reported after the cutoff (here the troops sent) has no early total
+    known = set(frame.loc[~is_later, "quantity"])
+    later = frame.loc[is_later & frame["quantity"].isin(known), "report_id"]
     assert set(checks["report_id"]) == set(later)
+    assert not frame.loc[is_later, "quantity"].isin(known).all()
     rate = future_rate(checks)
     assert 0 <= rate["rate_lower"] <= rate["rate"] <= rate["rate_upper"] <= 1
 
@@ -181,3 +185,43 @@ def test_compare_fits_tabulates_variants_and_shows_a_failed_fit(simulated):
     markdown = identification_markdown(table)
     assert "diagnostics" in markdown.splitlines()[0]
     assert status["too short"] in markdown
+
+
+def test_simulated_belligerent_deployment_and_quantity_biases_are_what_they_say():
+    from nkest.validate import simulate_conflict
+
+    sim = simulate_conflict(
+        5, belligerent=(5.0, 20.0), family_bias_sd=0.4, deployment=True, n_reports=80
+    )
+    frame = sim.reports.to_frame()
+    # the belligerent's two sources understate by a factor of 5 to 20 (and a little spread)
+    bias = sim.bias[sim.groups.reindex(sim.bias.index) == "Belligerent"]
+    assert list(bias.index) == ["B1", "B2"]
+    assert (bias < 1 / 3).all()
+    assert (bias > 1 / 40).all()
+    assert (frame["source"].isin(["B1", "B2"])).sum() >= 4
+    # troops sent never fall, and never below the losses
+    sent = sim.daily["deployed"]
+    assert (sent.diff().dropna() >= 0).all()
+    assert (sent >= sim.daily["casualties"]).all()
+    deployed = frame[frame["quantity"] == "deployed"]
+    assert len(deployed) == 6
+    assert "Troops sent" not in set(frame["source"])  # the sources state the troops sent
+    assert sim.settings["family_bias_sd"] == 0.4
+    # the default conflict is unchanged by the new options' existence
+    assert simulate_conflict(7, days=200, n_reports=40).reports.fingerprint() == (
+        simulate_conflict(7, days=200, n_reports=40, family_bias_sd=0.0).reports.fingerprint()
+    )
+
+
+def test_coverage_records_whether_the_biased_groups_factor_is_covered():
+    results = run_coverage(
+        1,
+        regimes={"belligerent": {"n_reports": 40, "belligerent": (5.0, 20.0)}},
+        max_workers=1,
+        **FAST,
+    )
+    covered = results["biased group's factor covered"]
+    assert covered.between(0, 1).all()
+    table = coverage_table(results)
+    assert table["biased group's factor coverage (90%)"].between(0, 1).all()

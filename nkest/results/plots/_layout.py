@@ -78,18 +78,21 @@ _TITLE_NOUNS = {
     "casualties": "casualties",
     "captured": "captured",
     "missing": "missing",
+    "deployed": "troops sent",
 }
 
 
 def default_title(estimate: Estimate, quantities: Sequence[str]) -> str:
     """Return "<subject>: estimated cumulative losses" (or deaths, wounded, ...).
 
-    "Losses" for several of killed, wounded and casualties; otherwise the
-    quantities by name ("deaths" for killed).
+    "Losses" for several of killed, wounded and casualties ("losses and troops
+    sent" with the troops sent); otherwise the quantities by name ("deaths" for
+    killed).
     """
     names = list(dict.fromkeys(quantities))
-    if len(names) > 1 and set(names) <= {"killed", "wounded", "casualties"}:
-        listed = "losses"
+    losses = [q for q in names if q != "deployed"]
+    if len(losses) > 1 and set(losses) <= {"killed", "wounded", "casualties"}:
+        listed = "losses" + (" and troops sent" if "deployed" in names else "")
     else:
         nouns = [_TITLE_NOUNS.get(q, q) for q in names]
         listed = nouns[0] if len(nouns) == 1 else ", ".join(nouns[:-1]) + " and " + nouns[-1]

@@ -29,6 +29,7 @@ QUANTITY_LABELS = {
     "casualties": "Casualties\n(killed + wounded)",
     "captured": "Captured",
     "missing": "Missing",
+    "deployed": "Troops sent",
 }
 """Axis labels of the quantities."""
 

@@ -54,7 +54,7 @@ from nkest.results.plots._style import (
     pct,
     source_colours,
 )
-from nkest.results.summaries import DEFAULT_PROB
+from nkest.results.summaries import DEFAULT_PROB, headline_quantities
 
 if TYPE_CHECKING:
     from nkest.results.estimate import Estimate
@@ -65,7 +65,7 @@ __all__ = ["plot_totals"]
 def plot_totals(
     estimate: Estimate,
     *,
-    quantities: Sequence[str] = ("killed", "wounded", "casualties"),
+    quantities: Sequence[str] | None = None,
     prob: float = DEFAULT_PROB,
     prob_inner: float | None = None,
     show_reports: bool = True,
@@ -100,8 +100,9 @@ def plot_totals(
     ----------
     estimate : Estimate
         The result of ``nkest.fit``.
-    quantities : sequence of str
-        The panels, top to bottom; any of ``estimate.quantities``.
+    quantities : sequence of str, optional
+        The panels, top to bottom; any of ``estimate.quantities``. Default:
+        killed, wounded, casualties, and the troops sent when estimated.
     prob, prob_inner : float
         Probabilities of the inner and outer credible bands
         (``prob_inner < prob``).
@@ -128,6 +129,8 @@ def plot_totals(
         For an unknown quantity or probabilities that are not
         ``0 < prob_inner < prob < 1``.
     """
+    if quantities is None:
+        quantities = headline_quantities(estimate.quantities)
     quantities = _check_quantities(estimate, quantities)
     prob_inner, prob = check_probs(prob_inner, prob)
     inner = estimate.summary(dates="all", quantities=quantities, prob=prob_inner)
