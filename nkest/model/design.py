@@ -232,7 +232,7 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
             [_log_span_weight(observed, grid, q, ratio) for q in processes]
         ),
         "log_initial_centre": np.array(_log_initial_centre(observed, ratio)),
-        **(_sent_knots(observed, grid, origin is not None) if sent else {}),
+        **(_sent_knots(observed, grid) if sent else {}),
     }
     used["role"] = np.where(constrained, used["constraint"], "observation")
     used["family"] = used["quantity"].map(BIAS_FAMILIES)
@@ -287,7 +287,7 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
     )
 
 
-def _sent_knots(observed: pd.DataFrame, grid: TimeGrid, has_origin: bool) -> dict[str, np.ndarray]:
+def _sent_knots(observed: pd.DataFrame, grid: TimeGrid) -> dict[str, np.ndarray]:
     """Return the troops sent's knots: a monotone curve through the dates its reports read.
 
     Troops are sent in batches, and a report states the total at a date: the
@@ -295,8 +295,9 @@ def _sent_knots(observed: pd.DataFrame, grid: TimeGrid, has_origin: bool) -> dic
     of troops sent reads, the grid's end), linearly in between, so each rise is
     a parameter the reports inform, and no rate process has to mimic a batch.
     Returns ``sent_weight`` (grid dates x knots: how much of each rise a date
-    has reached; the first "rise" is the total at the start, zero with an
-    origin) and ``log_sent_centre`` (each rise's prior centre: the reports'
+    has reached; the first "rise" is the troops in place at the grid's start,
+    free even with an origin, which dates the first loss, not the first
+    soldier) and ``log_sent_centre`` (each rise's prior centre: the reports'
     median figure shared over the rises).
     """
     rows = observed[observed["quantity"] == DEPLOYED]
@@ -306,7 +307,7 @@ def _sent_knots(observed: pd.DataFrame, grid: TimeGrid, has_origin: bool) -> dic
     t = np.arange(grid.size, dtype=float)[:, None]
     span = np.diff(knots)[None, :]
     reached = np.clip((t - knots[None, :-1]) / span, 0.0, 1.0)
-    weight = np.concatenate([np.full((grid.size, 1), 0.0 if has_origin else 1.0), reached], 1)
+    weight = np.concatenate([np.ones((grid.size, 1)), reached], 1)
     figure = float(np.median(rows["value"].astype(float).clip(lower=1)))
     centre = np.full(len(knots), np.log(figure / (len(knots) - 1)))
     return {"sent_weight": weight, "log_sent_centre": centre}

@@ -32,7 +32,8 @@ class SimulatedConflict:
     reports : Reports
     daily : pandas.DataFrame
         True cumulative ``killed`` and ``wounded`` (and ``casualties``) at the
-        end of each day, indexed by date.
+        end of each day, indexed by date, and the troops sent (``deployed``)
+        when they are reported.
     bias : pandas.Series
         True bias factor of each source with figures (the troops-sent source,
         when there are constraints, states the truth: 1).
@@ -194,6 +195,8 @@ def simulate_conflict(
         rows += _sent_reports(rng, len(rows), daily, sources, groups, log_bias, noise)
     if constraints:
         rows += _constraints(rng, len(rows), daily, cap=not deployment)
+        if not deployment:  # all the troops in place from the start, as the cap states
+            daily["deployed"] = float(rows[-1]["value"])
     frame = pd.DataFrame(rows)
     origin = (dates[0] - pd.Timedelta(days=1)).date().isoformat()
     reports = load_reports(
