@@ -264,7 +264,8 @@ def test_cite_of_a_failed_fit_says_so_in_the_sentence(small_estimate, report_dir
     assert not small_estimate.diagnostics()["passed"]
     text = small_estimate.cite("killed", allow_failed_diagnostics=True)
     sentence, _, note = text.partition(" Source: ")
-    assert f"; {UNRELIABLE})." in sentence
+    assert f"; {UNRELIABLE}" in sentence  # inside the parenthesis, before any other caveat
+    assert sentence.endswith(").")
     assert "WARNING" in note
     headline = section((report_dir / "report.md").read_text(), "## Headline")
     bullets = [line for line in headline.splitlines() if line.startswith("- ")]
