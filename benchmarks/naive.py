@@ -27,7 +27,7 @@ def naive_model(design: Design, options: FitOptions) -> pm.Model:
     priors = options.priors
     steps = grid.size - 1
     arrays = design.arrays
-    processes = [q for q in design.quantities if q not in ("wounded", "casualties")]
+    processes = [q for q in design.quantities if q not in ("wounded", "casualties", "deployed")]
     coords = {
         "interval": grid.dates[1:],
         "source": list(design.sources),
@@ -67,6 +67,9 @@ def naive_model(design: Design, options: FitOptions) -> pm.Model:
         increments["wounded"] = increments["killed"] * pt.exp(level + walk)
         totals = {n: pt.concatenate([pt.zeros(1), pt.cumsum(v)]) for n, v in increments.items()}
         totals["casualties"] = totals["killed"] + totals["wounded"]
+        if "deployed" in design.internal:  # the troops sent, as the model has them
+            rise = pm.LogNormal("sent_rise", arrays["log_sent_centre"], priors.sent_rise_sd)
+            totals["deployed"] = pt.dot(arrays["sent_weight"], rise)
         if "all_losses" in design.internal:
             totals["all_losses"] = sum(
                 totals[n] for n in ("casualties", "captured", "missing") if n in totals
