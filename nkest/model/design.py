@@ -193,7 +193,9 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
     # weekly grid would say "at least 3,500 killed that week". Incidents are reported
     # because they are bursts; a lower bound on a window is also a lower bound on any
     # window around it, so lower bounds read the whole grid steps their window touches.
-    widen = windowed & (used["kind"] == "lower").to_numpy()
+    # The troops sent's curve is read at the grid dates too, so a batch sent within a
+    # window is read over the whole steps the window touches, not as a share of them.
+    widen = windowed & ((used["kind"] == "lower") | (used["quantity"] == DEPLOYED)).to_numpy()
     start_weight = np.where(widen, 0.0, start_weight)  # back to the grid date at or before
     end_weight = np.where(widen & (end_weight > 0), 1.0, end_weight)  # on to the one after
     _warn_short_windows(used, windowed & ~widen, grid)
@@ -294,6 +296,8 @@ def _sent_knots(observed: pd.DataFrame, grid: TimeGrid) -> dict[str, np.ndarray]
     curve rises from one knot to the next (the grid's start, each date a report
     of troops sent reads, the grid's end), linearly in between, so each rise is
     a parameter the reports inform, and no rate process has to mimic a batch.
+    A total (``constraint=cap``) reads the curve at its date; a report of the
+    troops sent in a period (``scope=period``) reads the rise over its window.
     Returns ``sent_weight`` (grid dates x knots: how much of each rise a date
     has reached; the first "rise" is the troops in place at the grid's start,
     free even with an origin, which dates the first loss, not the first
@@ -308,7 +312,11 @@ def _sent_knots(observed: pd.DataFrame, grid: TimeGrid) -> dict[str, np.ndarray]
     span = np.diff(knots)[None, :]
     reached = np.clip((t - knots[None, :-1]) / span, 0.0, 1.0)
     weight = np.concatenate([np.ones((grid.size, 1)), reached], 1)
-    figure = float(np.median(rows["value"].astype(float).clip(lower=1)))
+    totals = rows.loc[rows["scope"] == "cumulative", "value"].astype(float)
+    # Without a total, the batches reported add up to the least that was sent.
+    figure = float(
+        np.median(totals.clip(lower=1)) if len(totals) else max(rows["value"].sum(), 1.0)
+    )
     centre = np.full(len(knots), np.log(figure / (len(knots) - 1)))
     return {"sent_weight": weight, "log_sent_centre": centre}
 
@@ -382,9 +390,12 @@ def _claimed(reports: Reports, options: FitOptions) -> pd.DataFrame:
     frame["excluded_by"] = np.where(frame["exclude"] != "", "reports", "")
     _exclude(
         frame,
-        (frame["quantity"] == "deployed") & (frame["constraint"] != "cap"),
-        "troops deployed that are not marked as the total sent (constraint=cap): troops "
-        "present, a partial contingent or a forecast are not the troops sent",
+        (frame["quantity"] == DEPLOYED)
+        & (frame["constraint"] != "cap")
+        & (frame["scope"] != "period"),
+        "troops deployed that are neither the total sent (constraint=cap) nor the troops "
+        "sent in a period (scope=period): troops present, a partial contingent or a "
+        "forecast are not the troops sent",
     )
     _exclude(
         frame,

@@ -159,7 +159,37 @@ heavy enough that one far group costs little more than a moderately biased one."
 
 
 @dataclass(frozen=True)
-class MostGroupsUnbiased(Identification):
+class _ScaledGroups(Identification):
+    """Group log-biases are a shared spread times standardised draws around no bias.
+
+    The subclass says how the standardised draws are distributed. With a
+    single group, the group bias is zero and sources are unbiased on average
+    a priori.
+    """
+
+    def _standardised(self, name: str) -> Any:
+        """Add the groups' standardised log-biases to the model in context."""
+        raise NotImplementedError
+
+    def _draw_standardised(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        raise NotImplementedError
+
+    def group_bias(self, groups: Sequence[str], priors: Any) -> Any:
+        import pymc as pm
+        import pytensor.tensor as pt
+
+        if len(groups) > 1:
+            spread = pm.HalfNormal("group_bias_sd", sigma=priors.group_bias_sd)
+            z = self._standardised("group_bias_z")
+            return pm.Deterministic("group_bias", spread * z, dims="source_group")
+        return pm.Deterministic("group_bias", pt.zeros(1), dims="source_group")
+
+    def new_group_bias(self, posterior, rng, shape):
+        return self._spread_draws(posterior, shape) * self._draw_standardised(rng, shape)
+
+
+@dataclass(frozen=True)
+class MostGroupsUnbiased(_ScaledGroups):
     """Most source groups are roughly unbiased; a few may be far off.
 
     Each group's log-bias is its spread times a Student t draw with 3 degrees
@@ -174,24 +204,17 @@ class MostGroupsUnbiased(Identification):
     def describe(self) -> str:  # noqa: D102 - the base class says it
         return "most source groups roughly unbiased"
 
-    def group_bias(self, groups: Sequence[str], priors: Any) -> Any:  # noqa: D102
+    def _standardised(self, name: str) -> Any:
         import pymc as pm
-        import pytensor.tensor as pt
 
-        if len(groups) > 1:
-            spread = pm.HalfNormal("group_bias_sd", sigma=priors.group_bias_sd)
-            z = pm.StudentT(
-                "group_bias_z", nu=GROUP_BIAS_TAIL, mu=0.0, sigma=1.0, dims="source_group"
-            )
-            return pm.Deterministic("group_bias", spread * z, dims="source_group")
-        return pm.Deterministic("group_bias", pt.zeros(1), dims="source_group")
+        return pm.StudentT(name, nu=GROUP_BIAS_TAIL, mu=0.0, sigma=1.0, dims="source_group")
 
-    def new_group_bias(self, posterior, rng, shape):  # noqa: D102
-        return self._spread_draws(posterior, shape) * rng.standard_t(GROUP_BIAS_TAIL, shape)
+    def _draw_standardised(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        return rng.standard_t(GROUP_BIAS_TAIL, shape)
 
 
 @dataclass(frozen=True)
-class SourceGroupsUnbiased(Identification):
+class SourceGroupsUnbiased(_ScaledGroups):
     """Source groups are unbiased on average: the groups' log-bias factors sum to zero.
 
     Each source deviates from its group's bias by a partially pooled amount;
@@ -204,20 +227,15 @@ class SourceGroupsUnbiased(Identification):
     def describe(self) -> str:  # noqa: D102 - the base class says it
         return "source groups unbiased on average"
 
-    def group_bias(self, groups: Sequence[str], priors: Any) -> Any:  # noqa: D102
+    def _standardised(self, name: str) -> Any:
         import pymc as pm
-        import pytensor.tensor as pt
 
-        if len(groups) > 1:
-            spread = pm.HalfNormal("group_bias_sd", sigma=priors.group_bias_sd)
-            # Non-centred: PyMC's ZeroSumNormal is centred, which made 212 divergences.
-            z = pm.ZeroSumNormal("group_bias_z", sigma=1.0, dims="source_group")
-            return pm.Deterministic("group_bias", spread * z, dims="source_group")
-        return pm.Deterministic("group_bias", pt.zeros(1), dims="source_group")
+        # Non-centred: PyMC's ZeroSumNormal is centred, which made 212 divergences.
+        return pm.ZeroSumNormal(name, sigma=1.0, dims="source_group")
 
-    def new_group_bias(self, posterior, rng, shape):  # noqa: D102
+    def _draw_standardised(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
         # One more group of a zero-sum set: centred on the others' average, zero.
-        return self._spread_draws(posterior, shape) * rng.standard_normal(shape)
+        return rng.standard_normal(shape)
 
 
 @dataclass(frozen=True)

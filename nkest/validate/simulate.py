@@ -291,30 +291,48 @@ def _sent_reports(
     log_bias: dict[str, float],
     noise: dict[str, float],
 ) -> list[dict]:
-    """Six reports of the troops sent, by the sources, with their biases and noise."""
+    """Six reports of the troops sent, by the sources, with their biases and noise.
+
+    Four state the total sent by a date; two state a batch, the troops sent in
+    a window around a day troops arrived, as governments announce reinforcements.
+    """
     dates = daily.index
+    sent = daily["deployed"].to_numpy()
+    arrivals = np.flatnonzero(np.diff(sent) > 0) + 1
     rows = []
     for i in range(6):
         source = str(rng.choice(sources))
-        day = int(rng.integers(len(dates) // 20, len(dates)))
-        figure = daily["deployed"].iloc[day] * np.exp(
-            log_bias[source] + rng.normal(0, noise[source])
-        )
-        rows.append(
-            {
-                "report_id": f"sim-{first + i + 1:03d}",
-                "published": dates[day].date().isoformat(),
-                "as_of": dates[day].date().isoformat(),
-                "source": source,
-                "source_group": groups[source],
-                "quantity": "deployed",
-                "qualifier": "approx",
-                "value": _round_figure(figure, rng),
-                "scope": "cumulative",
-                "constraint": "cap",
-                "citation": "simulated",
-            }
-        )
+        batch = i >= 4 and len(arrivals) > 0
+        if batch:
+            arrival = int(rng.choice(arrivals))
+            start = max(arrival - int(rng.integers(0, 30)), 1)
+            day = min(arrival + int(rng.integers(0, 30)), len(dates) - 1)
+            truth = sent[day] - sent[start - 1]
+        else:
+            day = int(rng.integers(len(dates) // 20, len(dates)))
+            truth = sent[day]
+        figure = truth * np.exp(log_bias[source] + rng.normal(0, noise[source]))
+        row = {
+            "report_id": f"sim-{first + i + 1:03d}",
+            "published": dates[day].date().isoformat(),
+            "as_of": dates[day].date().isoformat(),
+            "source": source,
+            "source_group": groups[source],
+            "quantity": "deployed",
+            "qualifier": "approx",
+            "value": _round_figure(figure, rng),
+            "scope": "cumulative",
+            "constraint": "cap",
+            "citation": "simulated",
+        }
+        if batch:
+            row.update(
+                scope="period",
+                constraint="",
+                period_start=dates[start].date().isoformat(),
+                period_end=dates[day].date().isoformat(),
+            )
+        rows.append(row)
     return rows
 
 

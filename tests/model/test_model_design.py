@@ -152,7 +152,7 @@ def test_the_default_end_is_the_last_date_a_used_report_reads():
         ]
     )
     assert design.grid.end == dt.date(2025, 1, 3)
-    assert "not marked as the total sent" in design.excluded.loc[0, "reason"]
+    assert "neither the total sent" in design.excluded.loc[0, "reason"]
 
 
 def test_a_floor_has_no_bias_and_troops_sent_are_observed_with_their_sources_bias():
@@ -183,6 +183,46 @@ def test_a_floor_has_no_bias_and_troops_sent_are_observed_with_their_sources_bia
     assert design.sent_knots >= 2
 
 
+def test_troops_sent_in_a_period_read_the_rise_of_troops_sent_over_the_window():
+    design = design_of(
+        [
+            {
+                "value": "300",
+                "qualifier": "approx",
+                "as_of": "2025-03-01",
+                "published": "2025-03-02",
+            },
+            {
+                "value": "10000",
+                "quantity": "deployed",
+                "constraint": "cap",
+                "as_of": "2025-01-01",
+                "source": "MoD",
+            },
+            {
+                "value": "3000",
+                "qualifier": "more_than",
+                "quantity": "deployed",
+                "scope": "period",
+                "period_start": "2025-02-01",
+                "period_end": "2025-02-28",
+                "as_of": "2025-02-28",
+                "published": "2025-03-01",
+                "source": "MoD",
+            },
+        ]
+    )
+    assert design.excluded.empty
+    batch = design.rows.iloc[2]
+    assert (batch["role"], batch["kind"], batch["target"]) == ("observation", "lower", "deployed")
+    assert design.arrays["windowed"][2] == 1.0  # the rise between two dates, not a total
+    # knots at the window's two ends, so the rise is a parameter of its own
+    assert design.sent_knots >= 4
+    # the prior centre of the rises comes from the total, not from the batch
+    knots = design.sent_knots
+    assert np.exp(design.arrays["log_sent_centre"][0]) == pytest.approx(10000 / (knots - 1))
+
+
 def test_a_source_reporting_two_families_has_a_bias_part_for_each():
     design = design_of(
         [
@@ -204,7 +244,7 @@ def test_a_source_reporting_two_families_has_a_bias_part_for_each():
 @pytest.mark.parametrize(
     ("row", "reason"),
     [
-        ({"value": "12000", "quantity": "deployed"}, "not marked as the total sent"),
+        ({"value": "12000", "quantity": "deployed"}, "neither the total sent"),
         (
             {
                 "value": "20",

@@ -216,6 +216,29 @@ def test_totals_dprk_draws_every_kind_of_claim(dprk_estimate, close_figures):
     assert estimate.identification in flat(title)
 
 
+def test_totals_mark_each_quantitys_last_report(dprk_estimate, close_figures):
+    from nkest.results.cite import last_reports
+
+    fig = plots.plot_totals(dprk_estimate)
+    close_figures(fig)
+    last = last_reports(dprk_estimate.used)
+    end = pd.Timestamp(dprk_estimate.grid.dates[-1])
+    marked = 0
+    for ax, quantity in zip(fig.axes, ("killed", "wounded", "casualties", "deployed"), strict=True):
+        lines = [line for line in ax.get_lines() if line.get_gid() == f"last:{quantity}"]
+        if last[quantity] < end:
+            # one dotted line, at the date the quantity was last reported
+            assert len(lines) == 1
+            assert pd.Timestamp(lines[0].get_xdata()[0]).date() == last[quantity].date()
+            marked += 1
+        else:
+            assert not lines  # reported up to the end: nothing to mark
+    # wounded (April 2025) and troops sent (November 2025) stop before the end
+    assert marked >= 2
+    legend_texts = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert any(t.startswith("last report of the quantity") for t in legend_texts)
+
+
 def test_totals_corner_label_rounds_like_cite(dprk_estimate, close_figures):
     from nkest.results.cite import round_figure
 

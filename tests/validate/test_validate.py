@@ -206,6 +206,14 @@ def test_simulated_belligerent_deployment_and_quantity_biases_are_what_they_say(
     assert (sent >= sim.daily["casualties"]).all()
     deployed = frame[frame["quantity"] == "deployed"]
     assert len(deployed) == 6
+    # two batches: the troops sent in a window, seen through the source's bias
+    batches = deployed[deployed["scope"] == "period"]
+    assert len(batches) == 2
+    for _, row in batches.iterrows():
+        rise = sent[row["period_end"]] - sent[row["period_start"] - pd.Timedelta(days=1)]
+        factor = float(sim.bias[row["source"]])
+        assert rise > 0
+        assert 0.2 < row["value"] / (rise * factor) < 5
     assert "Troops sent" not in set(frame["source"])  # the sources state the troops sent
     assert sim.settings["family_bias_sd"] == 0.4
     # the default conflict is unchanged by the new options' existence

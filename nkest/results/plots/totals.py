@@ -14,6 +14,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 from nkest.errors import OptionError
+from nkest.results.cite import last_reports
 from nkest.results.plots._layout import (
     arrange,
     check_probs,
@@ -61,6 +62,9 @@ if TYPE_CHECKING:
 
 __all__ = ["plot_totals"]
 
+LAST_REPORT_STYLE = (0, (1.5, 2.0))
+"""Dotted: the line marking a quantity's last report."""
+
 
 def plot_totals(
     estimate: Estimate,
@@ -87,6 +91,10 @@ def plot_totals(
     period) is not a running total, but the total is at least its count by
     the window's end: it is drawn as an arrow up from its lower end, standing
     in a bracket, at the window's end, over a thin line spanning the window.
+    A dotted line marks a quantity's last report when the estimate goes on
+    past it (``gid`` ``"last:<quantity>"``): to its right the band follows the
+    model (the other quantities' reports, the wounded:killed ratio, the rate
+    process), not reports of the quantity itself.
     Every report not drawn is accounted for in the footnote: upper bounds on
     a window (they say nothing about the total), reports of quantities not
     drawn, and excluded reports without a cumulative figure in the time
@@ -165,9 +173,14 @@ def plot_totals(
     fig = new_figure(width, len(quantities) * panel_height + 4)
     axes = list(fig.subplots(len(quantities), 1, sharex=True, squeeze=False)[:, 0])
     kinds: set[str] = set()
+    last_read = last_reports(used)
     for ax, quantity in zip(axes, quantities, strict=True):
         band_out = outer[outer["quantity"] == quantity]
         draw_fan(ax, inner[inner["quantity"] == quantity], band_out, log_scale)
+        last = last_read.get(quantity)
+        if last is not None and last < pd.Timestamp(end):
+            _mark_last_report(ax, quantity, last)
+            kinds.add("last report")
         if show_excluded:
             for row in excluded[excluded["quantity"] == quantity].itertuples():
                 _draw_excluded(ax, row)
@@ -252,6 +265,23 @@ def _label_last(ax: Axes, band: pd.DataFrame, prob: float) -> None:
         color=MEDIAN_COLOUR,
         bbox={"boxstyle": "round,pad=0.25", "fc": "white", "ec": "none", "alpha": 0.8},
         zorder=6,
+    )
+
+
+def _mark_last_report(ax: Axes, quantity: str, last: pd.Timestamp) -> None:
+    """Mark the last report of a quantity: to its right the band follows the model alone."""
+    ax.axvline(
+        last, color=KEY_COLOUR, lw=1.0, ls=LAST_REPORT_STYLE, zorder=1.5, gid=f"last:{quantity}"
+    )
+    ax.text(
+        last,
+        0.97,
+        " last report",
+        transform=ax.get_xaxis_transform(),
+        fontsize=SMALL_FONT,
+        color=KEY_COLOUR,
+        ha="left",
+        va="top",
     )
 
 
@@ -394,6 +424,10 @@ def _key_legend(
         "excluded": (
             Line2D([], [], **{**HOLLOW, "ms": 8.0}),
             "excluded from the fit (hollow, grey)",
+        ),
+        "last report": (
+            Line2D([], [], color=KEY_COLOUR, lw=1.0, ls=LAST_REPORT_STYLE),
+            "last report of the quantity: past it, the band follows the model, not its reports",
         ),
     }
     for kind, (handle, label) in entries.items():
