@@ -140,6 +140,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, got {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more seconds, got {text!r}")
+    return value
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -279,6 +289,15 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=_seed, default=None, help="random seed for reproducibility")
     parser.add_argument(
+        "--time-budget",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="seconds the fit may take, refits included: a fit that misses its diagnostics "
+        "is refitted with longer tuning, more draws or smaller steps while the budget allows "
+        "(default 600 with the default --draws and --tune, else 0: no refit)",
+    )
+    parser.add_argument(
         "--prob",
         type=_probability,
         default=0.9,
@@ -411,6 +430,7 @@ def _fit(args: argparse.Namespace) -> int:
         chains=args.chains,
         random_seed=args.seed,
         progressbar=not args.quiet,
+        time_budget=args.time_budget,
         origin=args.origin,
         **fit_options,
     )
@@ -438,7 +458,9 @@ def _fit(args: argparse.Namespace) -> int:
         print(
             "nkest: the fit fails its sampler diagnostics ("
             + "; ".join(diagnostics["failures"])
-            + "); do not cite it. Refit with more --draws and --tune.",
+            + "); do not cite it. "
+            + (f"It was refitted ({diagnostics['refits']}); " if diagnostics["refits"] else "")
+            + "refit with more --draws and --tune, or a longer --time-budget.",
             file=sys.stderr,
         )
         return EXIT_DIAGNOSTICS

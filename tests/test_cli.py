@@ -122,6 +122,8 @@ def test_help_gives_the_exit_statuses_and_the_sampling_options(capsys):
         (["--draws", "0"], "argument --draws: must be at least 1"),
         (["--chains", "two"], "argument --chains: must be a whole number"),
         (["--seed", "-1"], "argument --seed: must be 0 or more"),
+        (["--time-budget", "-5"], "argument --time-budget: must be 0 or more seconds"),
+        (["--time-budget", "soon"], "argument --time-budget: must be a number of seconds"),
         (["--freq", "fortnightly"], "freq must be 'D', 'W'"),
         (["--end", "someday"], "end must be a date"),
         (["--origin", "the start"], "origin must be a date"),

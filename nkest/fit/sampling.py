@@ -23,6 +23,7 @@ import xarray as xr
 
 from nkest.errors import OptionError
 from nkest.fit.compiling import reproducible_compilation
+from nkest.fit.progress import ProgressLog, announce, interactive
 from nkest.model.build import build_model, model_data
 from nkest.model.design import Design
 from nkest.model.options import FitOptions
@@ -75,6 +76,11 @@ class SamplingInfo:
     random_seed: int
     seconds: dict[str, float] = field(default_factory=dict)
     reused_compiled_model: bool = False
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    """Every attempt at the fit, the kept one last: its settings, seconds, whether it
+    passed its diagnostics and what failed (see ``nkest.results.refit``)."""
+    time_budget: float | None = None
+    """Seconds the fit could take, refits included (0: no refit)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the plain form."""
@@ -86,6 +92,8 @@ class SamplingInfo:
             "random_seed": self.random_seed,
             "seconds": dict(self.seconds),
             "reused_compiled_model": self.reused_compiled_model,
+            "attempts": [dict(a) for a in self.attempts],
+            "time_budget": self.time_budget,
         }
 
 
@@ -178,6 +186,8 @@ def _sample_nutpie(
     start = time.perf_counter()
     if compiled.nutpie_model is None:
         logger.info("compiling the model (once per model structure in a process)")
+        if progressbar:
+            announce("compiling the model (once per model structure in a process)…")
         compiled.nutpie_model = nutpie.compile_pymc_model(compiled.model)
     seconds["compile"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -193,6 +203,9 @@ def _sample_nutpie(
         **{name: value for name, value in data.items() if name in known}
     )
     logger.info("sampling %d chains of %d draws after %d tuning steps", chains, draws, tune)
+    # A bar where one can see it (a terminal, a notebook); elsewhere a line every few seconds.
+    bar = progressbar and interactive()
+    log = ProgressLog(chains) if progressbar and not bar else None
     sampler = nutpie.sample(
         with_data,
         draws=draws,
@@ -200,7 +213,9 @@ def _sample_nutpie(
         chains=chains,
         cores=cores,
         seed=seed,
-        progress_bar=progressbar,
+        progress_bar=bar,
+        progress_callback=log,
+        progress_rate=100 if bar else 500,
         save_warmup=False,
         target_accept=options.target_accept,
         # Mass matrix from the draws rather than the gradients: on the DPRK data it

@@ -32,6 +32,7 @@ from nkest.results.cite import (
     last_reports,
     sentence_caveats,
 )
+from nkest.results.refit import refit_words
 from nkest.results.report import write_report
 from nkest.results.summaries import DEFAULT_PROB
 from nkest.version import __version__
@@ -300,7 +301,9 @@ class Estimate:
             f"assuming {self.identification}; "
             f"{diagnostics['chains']} chains x {diagnostics['draws']:,} draws, "
             f"{diagnostics['divergences']} divergences, max R-hat {diagnostics['max_rhat']:.3f}, "
-            f"min ESS {diagnostics['min_ess_bulk']:,.0f}."
+            f"min ESS {diagnostics['min_ess_bulk']:,.0f}"
+            + (f" ({diagnostics['refits']})" if diagnostics["refits"] else "")
+            + "."
         )
         if not diagnostics["passed"]:
             note += (
@@ -308,6 +311,8 @@ class Estimate:
                 + "; ".join(diagnostics["failures"])
                 + "); this estimate is not reliable."
             )
+            if diagnostics["no_refit"]:
+                note += f" Not refitted: {diagnostics['no_refit']}."
         return Citation(sentence, note)
 
     def report_checks(self, prob: float = DEFAULT_PROB, random_seed: int = 0) -> pd.DataFrame:
@@ -393,8 +398,11 @@ class Estimate:
         -------
         dict
             ``divergences``, ``max_rhat``, ``min_ess_bulk``, ``min_ess_tail``,
-            ``chains``, ``draws``, the worst variables, ``passed`` and
-            ``failures`` (what misses the thresholds, in words).
+            ``chains``, ``draws``, the worst variables, ``passed``,
+            ``failures`` (what misses the thresholds, in words), ``attempts``
+            (fits made, refits included), ``refits`` (what the refits changed
+            and why, in words; "" when the first fit was kept) and ``no_refit``
+            (why a failed fit was not refitted, e.g. the time budget).
         """
         if self._diagnostics is not None:
             return dict(self._diagnostics, failures=list(self._diagnostics["failures"]))
@@ -405,6 +413,10 @@ class Estimate:
         )
         result["failures"] = summaries.failures(result)
         result["passed"] = not result["failures"]
+        attempts = list(getattr(self.sampling, "attempts", []) or [])
+        result["attempts"] = max(len(attempts), 1)
+        result["refits"] = refit_words(attempts)
+        result["no_refit"] = attempts[-1].get("no_refit", "") if attempts else ""
         self._diagnostics = result  # the draws never change after the fit
         return dict(result, failures=list(result["failures"]))
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import os
+import time
 import warnings
 from collections.abc import Mapping
 from typing import Any
@@ -12,7 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from nkest.datasets import dataset_metadata, list_datasets
-from nkest.errors import DatasetVersionWarning
+from nkest.errors import DatasetVersionWarning, OptionError
 from nkest.fit.sampling import (
     DEFAULT_CHAINS,
     DEFAULT_DRAWS,
@@ -23,10 +26,19 @@ from nkest.fit.sampling import (
 from nkest.model.design import make_design
 from nkest.model.options import make_options
 from nkest.reports import Reports, load_reports
-from nkest.results import io
+from nkest.results import io, summaries
 from nkest.results.estimate import Estimate
+from nkest.results.refit import (
+    DEFAULT_TIME_BUDGET,
+    MAX_ATTEMPTS,
+    Attempt,
+    next_attempt,
+    projected_seconds,
+)
 
 __all__ = ["fit", "load"]
+
+logger = logging.getLogger("nkest")
 
 
 def fit(
@@ -39,6 +51,7 @@ def fit(
     chains: int = DEFAULT_CHAINS,
     random_seed: int | None = None,
     progressbar: bool = True,
+    time_budget: float | None = None,
     **options: Any,
 ) -> Estimate:
     """Estimate deaths and wounded over time from reported figures.
@@ -66,6 +79,16 @@ def fit(
         ``Estimate.sampling`` either way.
     progressbar : bool
         Show the sampler's progress bar.
+    time_budget : float, optional
+        Seconds the fit may take, refits included. When a fit misses its
+        diagnostics, nkest refits as an expert would (a higher target
+        acceptance after divergences; more draws after a high R-hat or a low
+        ESS; longer tuning either way; at most two refits), provided the
+        refit is projected to end within the budget. Every attempt is
+        recorded in ``Estimate.sampling.attempts`` and said in the
+        diagnostics, the citation and the report. Default: 600 seconds when
+        ``draws``, ``tune`` and ``target_accept`` are the defaults, and no
+        refit otherwise (settings you chose are kept); 0 never refits.
     **options
         ``identification`` ("most_groups", the default; "groups";
         ``{"reference": [...]}`` or
@@ -91,20 +114,87 @@ def fit(
     """
     reports = load_reports(reports)
     fit_options = make_options(end=end, freq=freq, **options)
+    budget = _time_budget(time_budget, draws, tune, fit_options)
     design = make_design(reports, fit_options)
-    tree, sampling = sample_design(
-        design,
-        fit_options,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        random_seed=random_seed,
-        progressbar=progressbar,
-        cores=fit_options.cores,
-    )
+    start = time.perf_counter()
+    attempt = Attempt(draws, tune, fit_options.target_accept, random_seed)  # type: ignore[arg-type]
+    attempts: list[dict[str, Any]] = []
+    while True:
+        fit_options = dataclasses.replace(fit_options, target_accept=attempt.target_accept)
+        begun = time.perf_counter()
+        tree, sampling = sample_design(
+            design,
+            fit_options,
+            draws=attempt.draws,
+            tune=attempt.tune,
+            chains=chains,
+            random_seed=attempt.random_seed,
+            progressbar=progressbar,
+            cores=fit_options.cores,
+        )
+        attempt = dataclasses.replace(attempt, random_seed=sampling.random_seed)
+        diagnostics = _diagnostics(tree)
+        attempts.append(
+            {
+                **attempt.to_dict(),
+                "seconds": round(time.perf_counter() - begun, 3),
+                "passed": not diagnostics["failures"],
+                "failures": diagnostics["failures"],
+            }
+        )
+        if diagnostics["passed"] or len(attempts) >= MAX_ATTEMPTS or chains < 2:
+            break
+        planned = next_attempt(attempt, diagnostics, len(attempts))
+        spent = time.perf_counter() - start
+        projected = projected_seconds(sampling.seconds.get("sample", spent), attempt, planned)
+        if spent + projected > budget:
+            if budget > 0:
+                attempts[-1]["no_refit"] = (
+                    f"a refit would take about {projected:.0f} s more, beyond the time budget "
+                    f"of {budget:.0f} s"
+                )
+            break
+        logger.warning(
+            "the fit failed its diagnostics (%s); refitting with %d draws, %d tuning steps "
+            "and target acceptance %s (about %.0f s)",
+            "; ".join(diagnostics["failures"]),
+            planned.draws,
+            planned.tune,
+            planned.target_accept,
+            projected,
+        )
+        attempt = planned
+    sampling = dataclasses.replace(sampling, attempts=attempts, time_budget=budget)
     return Estimate(
         posterior=tree, reports=reports, design=design, options=fit_options, sampling=sampling
     )
+
+
+def _time_budget(time_budget: float | None, draws: int, tune: int, options: Any) -> float:
+    """Return the seconds a fit may take with its refits (0: never refit)."""
+    if time_budget is None:
+        defaults = (
+            draws == DEFAULT_DRAWS
+            and tune == DEFAULT_TUNE
+            and options.target_accept == type(options)().target_accept
+        )
+        return DEFAULT_TIME_BUDGET if defaults else 0.0
+    if isinstance(time_budget, bool) or not isinstance(time_budget, int | float):
+        raise OptionError(f"time_budget must be a number of seconds, got {time_budget!r}")
+    if not time_budget >= 0:
+        raise OptionError(f"time_budget must be 0 or more seconds, got {time_budget!r}")
+    return float(time_budget)
+
+
+def _diagnostics(tree: xr.DataTree) -> dict[str, Any]:
+    """Return a sampled tree's diagnostics, as ``Estimate.diagnostics`` computes them."""
+    posterior = tree["posterior"].to_dataset()
+    result = summaries.diagnostics_of(
+        posterior, tree["sample_stats"].to_dataset(), list(posterior.data_vars)
+    )
+    result["failures"] = summaries.failures(result)
+    result["passed"] = not result["failures"]
+    return result
 
 
 def load(path: str | os.PathLike[str]) -> Estimate:

@@ -307,6 +307,22 @@ def _failure_warning(diagnostics: Mapping[str, Any]) -> str:
     )
 
 
+def _refits_line(diagnostics: Mapping[str, Any]) -> str:
+    """Return the report's line on refits (with its leading newline), or ""."""
+    said = [
+        text
+        for text in (
+            diagnostics.get("refits", ""),
+            f"not refitted: {diagnostics['no_refit']}" if diagnostics.get("no_refit") else "",
+        )
+        if text
+    ]
+    if not said:
+        return ""
+    words = "; ".join(said)
+    return "\n- **Refits:** " + markdown_text(words[0].upper() + words[1:] + ".")
+
+
 def _title(estimate: Estimate) -> str:
     return estimate.reports.metadata.get("title") or "Casualty estimate"
 
@@ -359,6 +375,7 @@ def render_markdown(
         "draws": f"{sampling.draws:,}",
         "tune": f"{sampling.tune:,}",
         "seed": str(sampling.random_seed),
+        "refits": _refits_line(diagnostics),
         "diagnostics_sentence": diagnostics_in_words(diagnostics) + ".",
         "diagnostics_table": format_table(diagnostics_table(diagnostics)),
         "priors_table": format_table(priors_table),

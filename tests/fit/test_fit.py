@@ -298,3 +298,51 @@ def test_summary_and_cite_say_when_a_date_lies_past_the_last_report(small_estima
     cite = small_estimate.cite
     assert f"last reported {day}" in cite("killed", after, allow_failed_diagnostics=True).sentence
     assert "last reported" not in cite("killed", before, allow_failed_diagnostics=True).sentence
+
+
+def test_progress_log_writes_a_line_every_few_seconds_and_at_the_end(monkeypatch):
+    import io
+    from types import SimpleNamespace
+
+    from nkest.fit import progress
+
+    def chains(done, tuning=False, divergences=0):
+        return [
+            SimpleNamespace(
+                finished_draws=done, total_draws=100, tuning=tuning, divergences=divergences
+            )
+            for _ in range(2)
+        ]
+
+    stream = io.StringIO()
+    log = progress.ProgressLog(2, stream)
+    monkeypatch.setattr(progress, "LOG_SECONDS", 3600.0)
+    log(chains(0, tuning=True))  # the first call writes a line
+    log(chains(50, tuning=True))  # too soon for another
+    log(chains(100, divergences=1))  # the end always gets its line
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith("nkest: sampling 2 chains: 0 of 200 iterations (0%, tuning)")
+    assert "200 of 200 iterations (100%, done), 2 divergences" in lines[1]
+    assert not progress.interactive(io.StringIO())  # a file is not a terminal
+
+
+def test_a_fit_without_a_terminal_says_it_compiles_and_logs_its_progress(
+    simulated, capsys, monkeypatch
+):
+    from nkest.fit import progress, sampling
+
+    monkeypatch.setattr(progress, "LOG_SECONDS", 0.0)
+    sampling.clear_cache()
+    end = simulated.daily.index[-1].date().isoformat()
+    nkest.fit(simulated.reports, end=end, draws=100, tune=100, chains=2, random_seed=3)
+    err = capsys.readouterr().err
+    assert "nkest: compiling the model" in err
+    lines = [line for line in err.splitlines() if line.startswith("nkest: sampling 2 chains")]
+    assert lines
+    assert "(100%, done)" in lines[-1]
+    # quiet when asked
+    nkest.fit(
+        simulated.reports, end=end, draws=100, tune=100, chains=2, random_seed=3, progressbar=False
+    )
+    assert "nkest:" not in capsys.readouterr().err
