@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: check everything runs")
     parser.add_argument(
-        "--only", default="", help="comma-separated: time,ess,scale,throughput,seeds"
+        "--only",
+        default="",
+        help="comma-separated: time,ess,scale,throughput,seeds,realistic",
     )
     parser.add_argument(
         "--scale-limit",
@@ -94,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         "scale",
         "throughput",
         "seeds",
+        "realistic",
     }
     results: dict[str, object] = {
         "smoke": args.smoke,
@@ -215,6 +218,26 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(_seeds_row(defaults, previous, count))
         if not args.smoke:
             _write_seeds_table(defaults, previous)
+
+    if "realistic" in chosen:
+        count = 1 if args.smoke else 5
+        realistic = workload("realistic", count, json.dumps(SMOKE) if args.smoke else "{}")
+        results["realistic"] = realistic
+        fits = realistic["fits"]
+        slowest = max(f["seconds"] for f in fits)
+        passed = sum(f["passed"] for f in fits)
+        rows.append(
+            (
+                f"realistic conflict: {fits[0]['reports']} reports, {fits[0]['sources']} sources "
+                f"(slowest of {count} seeds, s)",
+                f"{slowest:.0f}",
+                f"< 30, passing {count} of {count}",
+                f"x{slowest / realistic['dprk_seconds']:.1f} the DPRK fit in the same process; "
+                f"diagnostics passed on {passed} of {count}; "
+                f"{max(f['steps_per_draw'] for f in fits):.0f} steps per draw at most; "
+                f"{sum(f['attempts'] - 1 for f in fits)} refits",
+            )
+        )
 
     width = max(len(r[0]) for r in rows)
     print(f"{'benchmark':<{width}}  {'measured':>22}  {'target':>28}  ratio / note")
