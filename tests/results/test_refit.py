@@ -127,3 +127,13 @@ def test_no_refit_without_budget_and_the_reason_when_the_budget_is_too_small(sim
 def test_a_bad_time_budget_is_refused(simulated, budget):
     with pytest.raises(OptionError, match="time_budget"):
         nkest.fit(simulated.reports, time_budget=budget, progressbar=False)
+
+
+def test_the_report_says_what_the_refits_did_and_why_a_refit_was_not_made():
+    from nkest.results.report import _refits_line
+
+    assert _refits_line({"refits": "", "no_refit": ""}) == ""
+    line = _refits_line({"refits": "refitted with 2,000 draws after a fit that failed (x)"})
+    assert line == "\n- **Refits:** Refitted with 2,000 draws after a fit that failed (x)."
+    budget = _refits_line({"refits": "", "no_refit": "a refit would take about 90 s more"})
+    assert budget.endswith("Not refitted: a refit would take about 90 s more.")
