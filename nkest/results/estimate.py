@@ -490,6 +490,9 @@ class Estimate:
         last = self.summary(quantities=("killed",)).iloc[0]
         diagnostics = self.diagnostics()
         state = summaries.diagnostics_in_words(diagnostics)
+        refits = diagnostics["attempts"] - 1
+        if refits:
+            state += f" after {refits} refit{'s' if refits > 1 else ''}"
         return (
             f"<Estimate: {len(self.used)} reports used, {len(self.excluded)} excluded; "
             f"killed by {last['date']:%Y-%m-%d}: {last['median']:,.0f} "

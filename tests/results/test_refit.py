@@ -91,6 +91,8 @@ def test_a_failed_fit_is_refitted_within_its_budget_and_says_so(refitted):
     assert diagnostics["refits"].startswith("refitted with")
     note = refitted.cite("killed", allow_failed_diagnostics=True).note
     assert "refitted with" in note
+    refits = len(attempts) - 1
+    assert repr(refitted).endswith(f" after {refits} refit{'s' if refits > 1 else ''}>")
 
 
 def test_refits_are_saved_with_the_fit(refitted, tmp_path):
