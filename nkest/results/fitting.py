@@ -155,11 +155,11 @@ def fit(
                 )
             break
         logger.warning(
-            "the fit failed its diagnostics (%s); refitting with %d draws, %d tuning steps "
+            "the fit failed its diagnostics (%s); refitting with %s draws, %s tuning steps "
             "and target acceptance %s (about %.0f s)",
             "; ".join(diagnostics["failures"]),
-            planned.draws,
-            planned.tune,
+            f"{planned.draws:,}",
+            f"{planned.tune:,}",
             planned.target_accept,
             projected,
         )
