@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -83,18 +83,8 @@ class SamplingInfo:
     """Seconds the fit could take, refits included (0: no refit)."""
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the plain form."""
-        return {
-            "sampler": self.sampler,
-            "draws": self.draws,
-            "tune": self.tune,
-            "chains": self.chains,
-            "random_seed": self.random_seed,
-            "seconds": dict(self.seconds),
-            "reused_compiled_model": self.reused_compiled_model,
-            "attempts": [dict(a) for a in self.attempts],
-            "time_budget": self.time_budget,
-        }
+        """Return the plain form (a deep copy)."""
+        return asdict(self)
 
 
 def clear_cache() -> None:

@@ -68,11 +68,14 @@ class Estimate:
         design: Design,
         options: FitOptions,
         sampling: Any,
+        sampler_diagnostics: dict[str, Any] | None = None,
     ) -> None:
         self.reports = reports
         self.options = options
         self.sampling = sampling
         self._design = design
+        # ``fit`` checks the draws before it keeps them; computing that again costs seconds.
+        self._sampler_diagnostics = sampler_diagnostics
         self._diagnostics: dict[str, Any] | None = None
         self.posterior = per_report.with_report_log_likelihood(
             posterior, design, options.constraint_scale
@@ -406,13 +409,13 @@ class Estimate:
         """
         if self._diagnostics is not None:
             return dict(self._diagnostics, failures=list(self._diagnostics["failures"]))
-        posterior = self.posterior["posterior"].to_dataset()
-        names = list(posterior.data_vars)
-        result = summaries.diagnostics_of(
-            posterior, self.posterior["sample_stats"].to_dataset(), names
-        )
-        result["failures"] = summaries.failures(result)
-        result["passed"] = not result["failures"]
+        if self._sampler_diagnostics is not None:
+            result = dict(self._sampler_diagnostics)
+        else:
+            result = summaries.sampler_diagnostics(
+                self.posterior["posterior"].to_dataset(),
+                self.posterior["sample_stats"].to_dataset(),
+            )
         attempts = list(getattr(self.sampling, "attempts", []) or [])
         result["attempts"] = max(len(attempts), 1)
         result["refits"] = refit_words(attempts)

@@ -24,7 +24,7 @@ from nkest.fit.sampling import (
     sample_design,
 )
 from nkest.model.design import make_design
-from nkest.model.options import make_options
+from nkest.model.options import FitOptions, make_options
 from nkest.reports import Reports, load_reports
 from nkest.results import io, summaries
 from nkest.results.estimate import Estimate
@@ -133,7 +133,9 @@ def fit(
             cores=fit_options.cores,
         )
         attempt = dataclasses.replace(attempt, random_seed=sampling.random_seed)
-        diagnostics = _diagnostics(tree)
+        diagnostics = summaries.sampler_diagnostics(
+            tree["posterior"].to_dataset(), tree["sample_stats"].to_dataset()
+        )
         attempts.append(
             {
                 **attempt.to_dict(),
@@ -166,17 +168,22 @@ def fit(
         attempt = planned
     sampling = dataclasses.replace(sampling, attempts=attempts, time_budget=budget)
     return Estimate(
-        posterior=tree, reports=reports, design=design, options=fit_options, sampling=sampling
+        posterior=tree,
+        reports=reports,
+        design=design,
+        options=fit_options,
+        sampling=sampling,
+        sampler_diagnostics=diagnostics,
     )
 
 
-def _time_budget(time_budget: float | None, draws: int, tune: int, options: Any) -> float:
+def _time_budget(time_budget: float | None, draws: int, tune: int, options: FitOptions) -> float:
     """Return the seconds a fit may take with its refits (0: never refit)."""
     if time_budget is None:
         defaults = (
             draws == DEFAULT_DRAWS
             and tune == DEFAULT_TUNE
-            and options.target_accept == type(options)().target_accept
+            and options.target_accept == FitOptions.target_accept
         )
         return DEFAULT_TIME_BUDGET if defaults else 0.0
     if isinstance(time_budget, bool) or not isinstance(time_budget, int | float):
@@ -184,17 +191,6 @@ def _time_budget(time_budget: float | None, draws: int, tune: int, options: Any)
     if not time_budget >= 0:
         raise OptionError(f"time_budget must be 0 or more seconds, got {time_budget!r}")
     return float(time_budget)
-
-
-def _diagnostics(tree: xr.DataTree) -> dict[str, Any]:
-    """Return a sampled tree's diagnostics, as ``Estimate.diagnostics`` computes them."""
-    posterior = tree["posterior"].to_dataset()
-    result = summaries.diagnostics_of(
-        posterior, tree["sample_stats"].to_dataset(), list(posterior.data_vars)
-    )
-    result["failures"] = summaries.failures(result)
-    result["passed"] = not result["failures"]
-    return result
 
 
 def load(path: str | os.PathLike[str]) -> Estimate:

@@ -11,7 +11,7 @@ diagnostics, the citation's note and the report say what was done.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -54,12 +54,7 @@ class Attempt:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the plain form."""
-        return {
-            "draws": self.draws,
-            "tune": self.tune,
-            "target_accept": self.target_accept,
-            "random_seed": self.random_seed,
-        }
+        return asdict(self)
 
 
 def next_attempt(attempt: Attempt, diagnostics: dict[str, Any], number: int) -> Attempt:

@@ -147,6 +147,14 @@ def diagnostics_of(
     }
 
 
+def sampler_diagnostics(posterior: xr.Dataset, sample_stats: xr.Dataset) -> dict:
+    """Return ``diagnostics_of`` over every posterior variable, with ``failures`` and ``passed``."""
+    result = diagnostics_of(posterior, sample_stats, list(posterior.data_vars))
+    result["failures"] = failures(result)
+    result["passed"] = not result["failures"]
+    return result
+
+
 def _values(dataset: xr.Dataset) -> np.ndarray:
     return np.concatenate([np.ravel(dataset[name].to_numpy()) for name in dataset.data_vars])
 
