@@ -481,8 +481,8 @@ section says when, from which commit and how long it ran. Raw results are in
 """
     if settings.quick:
         header += (
-            '\n!!! warning "Quick run"\n'
-            "    Small data sets: the numbers below only show that the studies run.\n"
+            "\n> **Warning: a quick run.** Small data sets: the numbers below only show that "
+            "the studies run.\n"
         )
     header += "\n" + _at_a_glance(page.data)
     path = root / "validation.md"
