@@ -15,8 +15,8 @@ from typing import Any
 import pandas as pd
 
 from nkest.errors import OptionError, Problem, ReportError, ReportWarning
-from nkest.reports.reading import RawTable, read_table
-from nkest.reports.schema import COLUMNS, QUANTITIES
+from nkest.reports.reading import RawRow, RawTable, read_table
+from nkest.reports.schema import COLUMNS, DEFAULTS, QUANTITIES
 from nkest.reports.validation import validate_table
 
 __all__ = ["Reports", "load_reports"]
@@ -32,8 +32,9 @@ def load_reports(
     Parameters
     ----------
     data : path, DataFrame or Reports
-        A CSV file (UTF-8, comma-separated, one header row) or a DataFrame in
-        the report format (see ``docs/report-format.md``). A ``Reports``
+        A CSV file (UTF-8, comma-separated, one header row), an Excel
+        workbook (``.xlsx``: its first sheet, the header in its first row) or
+        a DataFrame in the report format (see ``docs/report-format.md``). A ``Reports``
         is returned as it is (with ``metadata`` merged in, if given).
     metadata : mapping, optional
         Facts about the table as a whole. Keys nkest uses: ``subject`` (who
@@ -163,15 +164,15 @@ class Reports:
         self.metadata = MappingProxyType(dict(state["metadata"]))
 
     def __repr__(self) -> str:
-        used = int((self._frame["exclude"] == "").sum())
+        n_kept = int((self._frame["exclude"] == "").sum())
         name = self.metadata.get("name")
         label = f" {name!r}" if name else ""
-        kept = Reports(self._frame[self._frame["exclude"] == ""]) if used else self
+        kept = Reports(self._frame[self._frame["exclude"] == ""]) if n_kept else self
         sources = self._frame["source"].nunique()
         return (
-            f"<Reports{label}: {len(self)} reports ({used} used, {len(self) - used} excluded) "
-            f"from {sources} source{'' if sources == 1 else 's'}, "
-            f"used reports as of {kept.first_date:%Y-%m-%d} to {kept.last_date:%Y-%m-%d}>"
+            f"<Reports{label}: {len(self)} reports ({len(self) - n_kept} excluded by the table, "
+            f"{n_kept} kept for the fit) from {sources} source{'' if sources == 1 else 's'}, "
+            f"kept reports as of {kept.first_date:%Y-%m-%d} to {kept.last_date:%Y-%m-%d}>"
         )
 
     def _repr_html_(self) -> str:
@@ -212,9 +213,25 @@ class Reports:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     @property
-    def used(self) -> pd.DataFrame:
-        """The rows not excluded by the table itself (``exclude`` blank)."""
+    def kept(self) -> pd.DataFrame:
+        """The rows the table itself keeps (``exclude`` blank).
+
+        Not yet the reports a fit uses: the model may still leave some out
+        (a forecast, a figure with no date in range), each with its reason;
+        ``Estimate.used`` are the reports in the fit.
+        """
         return self._frame[self._frame["exclude"] == ""].copy()
+
+    @property
+    def used(self) -> pd.DataFrame:
+        """Deprecated: ``kept``. "Used" means the reports in a fit (``Estimate.used``)."""
+        warnings.warn(
+            "Reports.used is now Reports.kept (the rows the table keeps); the reports a fit "
+            "uses are Estimate.used",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.kept
 
     @property
     def excluded(self) -> pd.DataFrame:
@@ -235,18 +252,18 @@ class Reports:
 
     @property
     def sources(self) -> pd.DataFrame:
-        """One row per source: its group and how many of its reports are used and excluded."""
-        frame = self._frame.assign(used=self._frame["exclude"] == "")
+        """One row per source: its group, and how many of its reports the table keeps, excludes."""
+        frame = self._frame.assign(kept=self._frame["exclude"] == "")
         table = frame.groupby(["source", "source_group"], sort=True).agg(
-            reports=("report_id", "size"), used=("used", "sum")
+            reports=("report_id", "size"), kept=("kept", "sum")
         )
-        table["excluded"] = table["reports"] - table["used"]
+        table["excluded"] = table["reports"] - table["kept"]
         return table.reset_index()
 
     def summary(self) -> pd.DataFrame:
-        """Count the reports by quantity: how many, used, sources, dates and value range."""
+        """Count the reports by quantity: how many, kept by the table, sources, dates, values."""
         frame = self._frame
-        used = frame["exclude"] == ""
+        kept = frame["exclude"] == ""
         table = frame.groupby("quantity", sort=False).agg(
             reports=("report_id", "size"),
             sources=("source", "nunique"),
@@ -255,7 +272,7 @@ class Reports:
             smallest=("value", "min"),
             largest=("value", "max"),
         )
-        table.insert(1, "used", used.groupby(frame["quantity"], sort=False).sum())
+        table.insert(1, "kept", kept.groupby(frame["quantity"], sort=False).sum())
         table = table.reindex([name for name in QUANTITIES if name in table.index])
         for name in ("first_as_of", "last_as_of"):
             table[name] = table[name].dt.strftime("%Y-%m-%d")
@@ -264,6 +281,94 @@ class Reports:
     def with_metadata(self, metadata: Mapping[str, Any]) -> Reports:
         """Return a copy with ``metadata`` merged over the current metadata."""
         return Reports(self._frame, metadata={**self.metadata, **_check_metadata(metadata)})
+
+    def add(self, new: str | os.PathLike[str] | pd.DataFrame | Reports) -> Reports:
+        """Return these reports with new rows after them, checked as ``load_reports`` checks.
+
+        The new rows are validated on their own first, so that every problem
+        names their own line or row; then against these reports: a
+        ``report_id`` the new rows give that is already here is an error. A
+        new row without a ``report_id`` gets one from its line ("line-3"),
+        with "-new" (then "-new-2", ...) added when that is taken. Nothing is
+        dropped: the result has ``len(self) + len(new)`` rows, these first.
+        A new row without a ``source_group`` takes its source's group here.
+
+        Parameters
+        ----------
+        new : path, DataFrame or Reports
+            The new rows: a CSV file, an Excel workbook (``.xlsx``), a
+            DataFrame or ``Reports``.
+
+        Returns
+        -------
+        Reports
+            A new table with the metadata of this one; ``fingerprint()``
+            changes with the rows.
+
+        Raises
+        ------
+        ReportError
+            Listing every problem in the new rows, or every ``report_id``
+            they share with these reports.
+        """
+        given_ids: set[str] | None = None
+        if isinstance(new, Reports):
+            added = new.to_frame()
+            given_ids = set(added["report_id"])
+            where = {rid: f"report_id {rid}" for rid in added["report_id"]}
+            origin = "the new reports"
+        else:
+            table = read_table(new)
+            added = validate_table(table)
+            _warn_about_unused_columns(table)
+            given_ids = {
+                str(i)
+                for i, row in zip(added["report_id"], table.rows, strict=True)
+                if row.cells.get("report_id", "").strip()
+            }
+            where = {
+                rid: row.where for rid, row in zip(added["report_id"], table.rows, strict=True)
+            }
+            origin = table.origin
+        taken = set(self._frame["report_id"])
+        problems = [
+            Problem(
+                f"{where[rid]} (report_id {rid})",
+                "report_id",
+                rid,
+                "a report_id not already among the reports it is added to",
+            )
+            for rid in added["report_id"]
+            if rid in taken and rid in given_ids
+        ]
+        if problems:
+            raise ReportError(problems, origin)
+        renamed = []
+        for rid in added["report_id"]:
+            candidate, suffix = (rid, 1) if rid not in taken else (f"{rid}-new", 1)
+            while candidate in taken:
+                suffix += 1
+                candidate = f"{rid}-new-{suffix}"
+            taken.add(candidate)
+            renamed.append(candidate)
+        added = added.assign(report_id=renamed)
+        # A new row that names no group joins its source's group here, if it has one.
+        known = self._frame.drop_duplicates("source").set_index("source")["source_group"]
+        blank = (added["source_group"] == DEFAULTS["source_group"]) & added["source"].isin(
+            known.index
+        )
+        added.loc[blank, "source_group"] = added.loc[blank, "source"].map(known)
+        columns = list(dict.fromkeys([*self._frame.columns, *added.columns]))
+        frame = pd.concat(
+            [self._frame.reindex(columns=columns), added.reindex(columns=columns)],
+            ignore_index=True,
+        )
+        for name in columns:  # an extra column only one side has is blank text on the other
+            if name not in COLUMNS and frame[name].dtype == object:
+                frame[name] = frame[name].fillna("")
+        rows = tuple(RawRow(f"report_id {rid}", {}) for rid in frame["report_id"])
+        _warn_about_near_duplicates(frame, RawTable(tuple(columns), rows, "the combined reports"))
+        return Reports(frame, metadata=self.metadata)
 
     def exclude(self, report_ids: Iterable[str], reason: str) -> Reports:
         """Return a copy in which the given reports are excluded with ``reason``.

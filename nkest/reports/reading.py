@@ -53,7 +53,7 @@ class RawTable:
 
 
 def read_table(data: str | os.PathLike[str] | pd.DataFrame) -> RawTable:
-    """Read a CSV path or a DataFrame into text cells.
+    """Read a CSV path, an Excel workbook (``.xlsx``) or a DataFrame into text cells.
 
     Raises
     ------
@@ -65,11 +65,75 @@ def read_table(data: str | os.PathLike[str] | pd.DataFrame) -> RawTable:
     if isinstance(data, pd.DataFrame):
         return _read_frame(data)
     if isinstance(data, str | os.PathLike):
-        return _read_csv_file(Path(data))
+        path = Path(data)
+        if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+            return _read_spreadsheet(path)
+        return _read_csv_file(path)
     raise TypeError(
         "load_reports expects a path to a CSV file or a pandas DataFrame, "
         f"got {type(data).__name__}"
     )
+
+
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm")
+"""Files read as a spreadsheet (its first sheet) rather than as CSV."""
+
+
+def _read_spreadsheet(path: Path) -> RawTable:
+    """Read the first sheet of an Excel workbook: row 1 the header, each later row a report.
+
+    Cells are read as a CSV file would hold them (``_cell_text``): a date cell
+    becomes its ISO date, a whole number its digits. Locations are the
+    sheet's row numbers, as the spreadsheet shows them.
+    """
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    origin = str(path)
+    if not path.is_file():
+        raise ReportError([Problem("file", None, None, "an existing spreadsheet file")], origin)
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as error:
+        expected = f"an Excel workbook (.xlsx), but it cannot be read ({error})"
+        raise ReportError([Problem("file", None, None, expected)], origin) from None
+    try:
+        sheet = workbook.worksheets[0]
+        lines = [
+            (number, ["" if v is None else _cell_text(v) for v in values])
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+        ]
+    finally:
+        workbook.close()
+    lines = [(n, cells) for n, cells in lines if any(cell.strip() for cell in cells)]
+    if not lines:
+        expected = "a table of reports, but the sheet is empty"
+        raise ReportError([Problem("file", None, None, expected)], origin)
+    (header_row, header), *body = lines
+    while header and not header[-1].strip():  # formatted but empty columns on the right
+        header.pop()
+    columns, problems = _check_header(header, f"row {header_row}")
+    if problems:
+        raise ReportError(problems, origin)
+    rows = []
+    for number, cells in body:
+        extra = [cell for cell in cells[len(columns) :] if cell.strip()]
+        if extra:
+            problems.append(
+                Problem(f"row {number}", None, extra[0], f"{len(columns)} cells as in the header")
+            )
+            continue
+        cells = cells[: len(columns)] + [""] * (len(columns) - len(cells))
+        rows.append(RawRow(f"row {number}", dict(zip(columns, cells, strict=True))))
+    if problems:
+        raise ReportError(problems, origin)
+    if not rows:
+        raise ReportError(
+            [Problem("file", None, None, "at least one report, but the sheet has only a header")],
+            origin,
+        )
+    return RawTable(tuple(columns), tuple(rows), origin)
 
 
 def _read_csv_file(path: Path) -> RawTable:

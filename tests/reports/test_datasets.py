@@ -78,7 +78,7 @@ def test_installed_package_loads_the_dataset_outside_the_repository(wheel, tmp_p
         archive.extractall(site)
     script = (
         "import json, nkest; r = nkest.load_dataset('dprk'); "
-        "print(json.dumps([nkest.__file__, len(r), len(r.used), r.metadata['name']]))"
+        "print(json.dumps([nkest.__file__, len(r), len(r.kept), r.metadata['name']]))"
     )
     env = {**os.environ, "PYTHONPATH": str(site)}
     result = subprocess.run(

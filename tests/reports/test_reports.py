@@ -924,7 +924,7 @@ def test_excluded_rows_may_have_blank_value_and_a_later_horizon(write_csv):
     ]
     reports = load_reports(write_csv(rows))
     assert len(reports) == 4
-    assert len(reports.used) == 1
+    assert len(reports.kept) == 1
     assert reports.excluded["exclude"].tolist() == [
         "duplicate of line 2",
         "forecast for end of 2025",
@@ -1079,7 +1079,7 @@ def test_exclude_returns_a_copy_and_keeps_earlier_reasons(minimal_frame):
     assert reports.to_frame()["exclude"].tolist() == ["", "", "superseded"]
     assert changed.to_frame()["exclude"].tolist() == ["relay of row-1", "", "superseded"]
     assert len(changed) == len(reports)
-    assert len(changed.used) == 1
+    assert len(changed.kept) == 1
     with pytest.raises(KeyError, match="no reports with report_id nope"):
         reports.exclude(["nope"], "why")
     with pytest.raises(ValueError, match="give a reason"):
