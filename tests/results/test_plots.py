@@ -373,6 +373,105 @@ def test_totals_refuses_bad_arguments(small_estimate):
         plots.plot_totals(small_estimate, prob=1.5)
 
 
+def test_totals_show_the_dates_asked_for_and_count_the_reports_left_out(
+    dprk_estimate, close_figures
+):
+    fig = plots.plot_totals(dprk_estimate, start="2025-01-01", end="2025-06-30")
+    close_figures(fig)
+    low, high = (mdates.num2date(x).replace(tzinfo=None) for x in fig.axes[-1].get_xlim())
+    assert pd.Timestamp("2024-12-31") <= low <= pd.Timestamp("2025-01-01")
+    assert high < pd.Timestamp("2025-07-15")
+    drawn = set().union(*(gid_lines(ax, "report:") for ax in fig.axes))
+    used = dprk_estimate.used.set_index("report_id")
+    assert drawn
+    assert all("2025-01-01" <= str(used.loc[r, "as_of"].date()) <= "2025-06-30" for r in drawn)
+    assert " outside the dates shown are not drawn (" in flat(footnote(fig))
+    with pytest.raises(ValueError, match="start and end"):
+        plots.plot_totals(dprk_estimate, start="2030-01-01")
+    with pytest.raises(ValueError, match="start and end must be dates"):
+        plots.plot_totals(dprk_estimate, start="not a date")
+
+
+def test_plots_take_a_figure_size(dprk_estimate, close_figures):
+    for make in (plots.plot_totals, plots.plot_source_bias, plots.plot_report_checks):
+        fig = make(dprk_estimate, figsize=(7.0, 40.0))
+        close_figures(fig)
+        assert tuple(fig.get_size_inches()) == pytest.approx((7.0, 40.0))
+        # a height too small for the legends and notes: each panel keeps its least height
+        small = make(dprk_estimate, figsize=(7.0, 2.0))
+        close_figures(small)
+        assert small.get_size_inches()[1] > 2.0
+        assert all(
+            ax.get_position().height * small.get_size_inches()[1] >= 0.59 for ax in small.axes
+        )
+        narrow = make(dprk_estimate, figsize=(4.2, None))
+        close_figures(narrow)
+        assert narrow.get_size_inches()[0] == pytest.approx(4.2)
+        assert_drawn(narrow)
+        # nothing reaches beyond a narrow figure's edges (labels are wrapped to fit)
+        narrow.canvas.draw()
+        box = narrow.get_tightbbox(narrow.canvas.get_renderer())
+        assert box.x0 >= -0.05
+        assert box.x1 <= 4.2 + 0.05
+    with pytest.raises(ValueError, match="figsize"):
+        plots.plot_totals(dprk_estimate, figsize=(1.0, 2.0))
+    with pytest.raises(ValueError, match="figsize"):
+        plots.plot_source_bias(dprk_estimate, figsize="big")
+
+
+def test_totals_draw_into_the_axes_given(dprk_estimate, close_figures):
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3))
+    close_figures(fig)
+    returned = plots.plot_totals(dprk_estimate, quantities=["killed", "wounded"], ax=axes)
+    assert returned is fig
+    assert len(fig.axes) == 2
+    assert gid_lines(axes[0], "report:")
+    assert not fig.texts  # no title, legend or footnote added to the caller's figure
+    assert not fig.legends
+    with pytest.raises(ValueError, match="one axes per quantity"):
+        plots.plot_totals(dprk_estimate, quantities=["killed"], ax=axes)
+
+
+def test_a_source_keeps_its_colour_whatever_the_other_sources():
+    from nkest.results.plots._style import SOURCE_PALETTE, source_palette
+
+    names = [f"Source {i}" for i in range(12)]
+    together = source_palette(names)
+    assert len(set(together.values())) == len(names)  # different sources, different colours
+    assert source_palette(reversed(names)) == together  # the order given does not matter
+    # a source keeps its colour when sources later in the alphabet are added
+    ordered = sorted(names)
+    for k in range(1, len(ordered)):
+        fewer = source_palette(ordered[:k])
+        assert fewer == {name: together[name] for name in ordered[:k]}
+    many = source_palette([f"S{i}" for i in range(40)])
+    assert set(many.values()) == set(SOURCE_PALETTE)
+
+
+def test_the_source_palette_has_no_near_twins():
+    from matplotlib.colors import to_rgb
+
+    from nkest.results.plots._style import SOURCE_PALETTE
+
+    def lab(colour: str) -> np.ndarray:
+        rgb = np.array(to_rgb(colour))
+        linear = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+        xyz = (
+            np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
+            @ linear
+            / np.array([0.95047, 1.0, 1.08883])
+        )
+        f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+        return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+    labs = [lab(c) for c in SOURCE_PALETTE]
+    gaps = [np.linalg.norm(a - b) for i, a in enumerate(labs) for b in labs[i + 1 :]]
+    assert min(gaps) >= 25
+    # nor do they look like the grey of excluded reports or the black of floors and caps
+    for reserved in ("0.55", "black"):
+        assert min(np.linalg.norm(lab(reserved) - x) for x in labs) >= 25
+
+
 def test_plots_leave_global_state_alone(small_estimate, close_figures):
     params = dict(matplotlib.rcParams)
     open_before = plt.get_fignums()

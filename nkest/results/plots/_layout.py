@@ -30,6 +30,56 @@ if TYPE_CHECKING:
     from nkest.results.estimate import Estimate
 
 
+MIN_PANEL_HEIGHT = 0.6
+"""The least height of a panel, in inches, whatever figure size is asked for."""
+NARROW_WIDTH = 6.0
+"""Figures narrower than this (inches) are laid out for a phone: labels wrapped, fewer words."""
+
+
+def figure_size(
+    figsize: tuple[float, float | None] | None, width: float
+) -> tuple[float, float | None]:
+    """Return the width and the asked-for height of a figure (None: from its content).
+
+    Raises
+    ------
+    nkest.errors.OptionError
+        If ``figsize`` is not a width of at least 3 inches and a positive
+        height (or None).
+    """
+    if figsize is None:
+        return width, None
+    try:
+        asked_width, asked_height = figsize
+        asked_width = float(asked_width)
+        asked_height = None if asked_height is None else float(asked_height)
+    except (TypeError, ValueError):
+        raise OptionError(f"figsize must be (width, height) in inches; got {figsize!r}") from None
+    if not asked_width >= 3 or not (asked_height is None or asked_height > 0):
+        raise OptionError(
+            f"figsize must be at least 3 inches wide and of positive height; got {figsize!r}"
+        )
+    return asked_width, asked_height
+
+
+def smallest_text_px(fig: Figure, dpi: float) -> float:
+    """Return the height of the smallest text drawn on ``fig``, in pixels at ``dpi``.
+
+    The report records it in each figure's PNG so that a browser check can tell
+    how large the text is where the figure is shown (``browser.report_layout``).
+    """
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    sizes = []
+    for text in fig.findobj(Text):
+        if not (text.get_visible() and text.get_text().strip()):
+            continue
+        box = text.get_window_extent(renderer)  # tick labels beyond the limits lie outside
+        if box.width > 0 and fig.bbox.overlaps(box):
+            sizes.append(text.get_fontsize())
+    return min(sizes, default=0.0) * dpi / 72
+
+
 def new_figure(width: float, height: float) -> Figure:
     """Make a figure with its own Agg canvas: not registered with pyplot, no global state."""
     fig = Figure(figsize=(width, height), dpi=100)
@@ -117,10 +167,14 @@ def fitted_legend(
     available = (width - 0.5) * fig.dpi
     renderer = fig.canvas.get_renderer()
     ncol = min(len(handles), max_columns)
+    wrap_at = None
     while True:
+        shown = [literal(label) for label in labels]
+        if wrap_at is not None:
+            shown = [textwrap.fill(label, wrap_at) for label in shown]
         legend = fig.legend(
             handles,
-            [literal(label) for label in labels],
+            shown,
             loc="upper left",
             ncols=ncol,
             frameon=False,
@@ -133,10 +187,15 @@ def fitted_legend(
             columnspacing=1.6,
             labelspacing=labelspacing,
         )
-        if ncol == 1 or legend.get_window_extent(renderer).width <= available:
+        fits = legend.get_window_extent(renderer).width <= available
+        if fits or (ncol == 1 and wrap_at is not None and wrap_at <= 12):
             return legend
         legend.remove()
-        ncol -= 1
+        if ncol > 1:
+            ncol -= 1
+        else:  # one column is still too wide (a narrow figure): wrap the labels, shorter each time
+            longest = max(len(label) for label in labels)
+            wrap_at = int((wrap_at or longest) * 0.85)
 
 
 def note(fig: Figure, text: str, width: float, *, gid: str | None = None) -> Text:
@@ -188,12 +247,14 @@ def arrange(
     panel_height: float,
     title: str,
     below: Sequence[Legend | Text],
+    height: float | None = None,
 ) -> None:
     """Lay out a column of axes with a title above and legends and notes below.
 
     Sizes are measured (tick labels, legends, wrapped notes), and the
     figure's height is set so that every panel is ``panel_height`` inches
-    tall and nothing overlaps.
+    tall and nothing overlaps. With ``height``, the panels share what the
+    figure's ``height`` leaves them instead (at least ``MIN_PANEL_HEIGHT`` each).
     """
     pad, gap, margin = 0.15, 0.12, 0.2
     heading = fig.text(
@@ -218,6 +279,9 @@ def arrange(
     top = pad + heading.get_window_extent(renderer).height / dpi + gap + extents[0].top
     heights = [item.get_window_extent(renderer).height / dpi for item in below]
     bottom = extents[-1].bottom + sum(heights) + gap * (len(below) + 1) + pad
+    if height is not None:
+        free = height - top - bottom - (len(axes) - 1) * between
+        panel_height = max(MIN_PANEL_HEIGHT, free / len(axes))
     height = top + len(axes) * panel_height + (len(axes) - 1) * between + bottom
     fig.set_size_inches(width, height)
     fig.subplots_adjust(

@@ -8,12 +8,13 @@ with a double bar, an excluded report hollow and grey).
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterable
 from typing import Any
 
 import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
-from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.markers import MarkerStyle
@@ -42,8 +43,8 @@ BOUND_SHAPES = {
 }
 """The arrow (a key of ``ARROWS``) an excluded bound is drawn with, by its qualifier."""
 
-FONT = 9.0
-SMALL_FONT = 8.0
+FONT = 10.0
+SMALL_FONT = 9.0
 MEDIAN_COLOUR = "#1d3557"
 INNER_COLOUR = "#9db4d0"
 OUTER_COLOUR = "#dde6f0"
@@ -271,9 +272,12 @@ class _DateFormatter(mdates.ConciseDateFormatter):
         return labels
 
 
-def format_date_axis(ax: Axes) -> None:
-    """Put concise date ticks on the x axis, with the year on the first tick and in January."""
-    locator = mdates.AutoDateLocator(minticks=5, maxticks=12)
+def format_date_axis(ax: Axes, *, narrow: bool = False) -> None:
+    """Put concise date ticks on the x axis, with the year on the first tick and in January.
+
+    ``narrow``: fewer ticks, for a figure drawn for a phone.
+    """
+    locator = mdates.AutoDateLocator(minticks=3 if narrow else 5, maxticks=5 if narrow else 12)
     ax.xaxis.set_major_locator(locator)
     formatter = _DateFormatter(locator, show_offset=False)
     ax.xaxis.set_major_formatter(formatter)
@@ -282,29 +286,67 @@ def format_date_axis(ax: Axes) -> None:
 # -- colours of the sources ------------------------------------------------------------
 
 
-def source_palette(sources) -> dict[str, Any]:
-    """Give each source, in order, one colour from a qualitative palette.
+SOURCE_PALETTE = (
+    "#e6194b",  # red
+    "#3cb44b",  # green
+    "#4363d8",  # blue
+    "#f58231",  # orange
+    "#911eb4",  # purple
+    "#42d4f4",  # cyan
+    "#f032e6",  # magenta
+    "#bfef45",  # lime
+    "#fabed4",  # pink
+    "#469990",  # teal
+    "#dcbeff",  # lavender
+    "#9a6324",  # brown
+    "#800000",  # maroon
+    "#808000",  # olive
+    "#000075",  # navy
+)
+"""Colours of the sources: fifteen that no two readers confuse (after Trubetskoy's
+twenty distinct colours, without the grey that means "excluded", the black of
+floors and caps, and the colours too pale to see on white). Each pair differs by
+at least 25 in CIELAB (``tests/results/test_plots.py``)."""
 
-    The nine strong colours of tab20 come first (grey left out: it means
-    "excluded"), then their light partners, then Set3.
+
+def _name_slot(name: str) -> int:
+    return zlib.crc32(name.encode("utf-8")) % len(SOURCE_PALETTE)
+
+
+def source_palette(sources: Iterable[str]) -> dict[str, str]:
+    """Give each source a colour that follows from its name, the same in every fit.
+
+    A source's name picks its colour (a hash, the same in every process and
+    every fit). When two names pick the same colour, the name first in
+    alphabetical order keeps it and the other takes the next free colour; only
+    then can a source's colour depend on the others. With more sources than
+    colours, colours are shared.
     """
-    tab20 = colormaps["tab20"].colors
-    palette = [tab20[i] for i in range(0, 20, 2) if i != 14]
-    palette += [tab20[i] for i in range(1, 20, 2) if i != 15]
-    palette += list(colormaps["Set3"].colors)
-    return {s: palette[i % len(palette)] for i, s in enumerate(dict.fromkeys(sources))}
+    colours: dict[str, str] = {}
+    taken: set[int] = set()
+    for name in sorted(dict.fromkeys(sources)):
+        if len(taken) == len(SOURCE_PALETTE):
+            taken.clear()
+        slot = _name_slot(name)
+        while slot in taken:
+            slot = (slot + 1) % len(SOURCE_PALETTE)
+        taken.add(slot)
+        colours[name] = SOURCE_PALETTE[slot]
+    return colours
 
 
 def source_colours(estimate: Any) -> dict[str, Any]:
     """Return the colour of every source with observations, the same in every figure.
 
-    Sources are ordered by source group, then name, so that a group's
-    sources sit together in the palette.
+    The colours follow from the names (``source_palette``); the order is by
+    source group, then name, as the legends list them.
     """
     used = estimate.used
     observed = used[used["role"] == "observation"]
     pairs = observed[["source_group", "source"]].drop_duplicates()
-    return source_palette(pairs.sort_values(["source_group", "source"])["source"])
+    ordered = list(pairs.sort_values(["source_group", "source"])["source"])
+    colours = source_palette(ordered)
+    return {name: colours[name] for name in ordered}
 
 
 def style_axes(ax: Axes) -> None:

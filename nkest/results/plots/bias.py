@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
@@ -10,8 +11,10 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
 from nkest.results.plots._layout import (
+    NARROW_WIDTH,
     arrange,
     check_probs,
+    figure_size,
     fitted_legend,
     new_figure,
     note,
@@ -35,7 +38,11 @@ __all__ = ["plot_source_bias"]
 
 
 def plot_source_bias(
-    estimate: Estimate, *, prob: float = DEFAULT_PROB, prob_inner: float | None = None
+    estimate: Estimate,
+    *,
+    prob: float = DEFAULT_PROB,
+    prob_inner: float | None = None,
+    figsize: tuple[float, float | None] | None = None,
 ) -> Figure:
     """Draw each source's bias factor as a forest plot, grouped by source group.
 
@@ -54,6 +61,12 @@ def plot_source_bias(
         Probability of the outer (thin) interval.
     prob_inner : float
         Probability of the inner (thick) interval, below ``prob``.
+    figsize : (float, float or None), optional
+        Width and height in inches (default: 9 inches wide, 0.3 per row; a height of None: as
+        the content needs).
+        Below 6 inches wide the figure is laid out for a phone: the names
+        are wrapped and the medians and intervals are not written beside
+        the rows (the table of source biases has them).
 
     Returns
     -------
@@ -73,9 +86,11 @@ def plot_source_bias(
     groups = list(dict.fromkeys(outer["source_group"]))
     colours = source_colours(estimate)
 
-    width, row_height = 9.0, 0.3
+    width, height = figure_size(figsize, 9.0)
+    narrow = width < NARROW_WIDTH
+    row_height = 0.45 if narrow else 0.3
     n_rows = len(outer) + len(groups)
-    fig = new_figure(width, n_rows * row_height + 3)
+    fig = new_figure(width, height or n_rows * row_height + 3)
     ax = fig.subplots()
     right = ax.get_yaxis_transform()
     ticks: list[tuple[int, str, bool]] = []
@@ -98,6 +113,8 @@ def plot_source_bias(
                 gid=f"source:{row.source}",
                 **{**POINT, "ms": 7.0, "mew": 1.0},
             )
+            if narrow:
+                continue
             ax.text(
                 1.02,
                 y,
@@ -110,20 +127,21 @@ def plot_source_bias(
         if index % 2 == 0:
             ax.axhspan(first - 0.5, y + 0.5, color="0.95", lw=0, zorder=0)
         y += 1
-    ax.text(
-        1.02,
-        -1.0,
-        f"median  ({pct(prob)} interval)",
-        transform=right,
-        va="center",
-        fontsize=SMALL_FONT,
-        fontweight="bold",
-        color="0.2",
-    )
+    if not narrow:
+        ax.text(
+            1.02,
+            -1.0,
+            f"median  ({pct(prob)} interval)",
+            transform=right,
+            va="center",
+            fontsize=SMALL_FONT,
+            fontweight="bold",
+            color="0.2",
+        )
     ax.set_ylim(y - 0.5, -1.5)
     ax.set_yticks(
         [t[0] for t in ticks],
-        [literal(name if header else f"  {name}") for _, name, header in ticks],
+        [_row_label(name, header, narrow) for _, name, header in ticks],
     )
     for tick, (_, _, header) in zip(ax.get_yticklabels(), ticks, strict=True):
         tick.set_fontweight("bold" if header else "normal")
@@ -142,7 +160,10 @@ def plot_source_bias(
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.axvline(1.0, color="0.35", lw=1, ls="--", zorder=2)
     ax.text(1.0, -1.0, " unbiased", va="center", fontsize=SMALL_FONT, color="0.35")
-    ax.set_xlabel("bias factor (1.3 = states 30% above the truth)", fontsize=FONT)
+    ax.set_xlabel(
+        "bias factor" + ("\n" if narrow else " ") + "(1.3 = states 30% above the truth)",
+        fontsize=FONT,
+    )
     ax.grid(axis="x", color="0.88", lw=0.6)
     ax.set_axisbelow(True)
     style_axes(ax)
@@ -170,8 +191,17 @@ def plot_source_bias(
         panel_height=n_rows * row_height,
         title=f"How far each source's figures sit from the estimate{subject_suffix(estimate)}",
         below=[key, note(fig, caption, width)],
+        height=height,
     )
     return fig
+
+
+def _row_label(name: str, header: bool, narrow: bool) -> str:
+    """Return a row's label: a group in full, a source indented; wrapped when narrow."""
+    text = literal(name)
+    if narrow:
+        text = textwrap.fill(text, 22)
+    return text if header else textwrap.indent(text, "  ")
 
 
 def _factor_ticks(low: float, high: float) -> list[float]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -12,7 +13,15 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from nkest.errors import OptionError
-from nkest.results.plots._layout import arrange, fitted_legend, new_figure, note, subject_suffix
+from nkest.results.plots._layout import (
+    NARROW_WIDTH,
+    arrange,
+    figure_size,
+    fitted_legend,
+    new_figure,
+    note,
+    subject_suffix,
+)
 from nkest.results.plots._style import (
     ARROWS,
     CLAIM_COLOUR,
@@ -54,6 +63,7 @@ def plot_report_checks(
     prob: float = DEFAULT_PROB,
     sort: str = "tail_p",
     highlight: float = 0.05,
+    figsize: tuple[float, float | None] | None = None,
 ) -> Figure:
     """Draw each used report's claim against the figure the model predicts its source states.
 
@@ -77,6 +87,10 @@ def plot_report_checks(
         Row order, top to bottom: most surprising first, or by ``as_of``.
     highlight : float
         Tail probability below which a report is highlighted.
+    figsize : (float, float or None), optional
+        Width and height in inches (default: 10 inches wide, 0.26 per report; a height of None: as
+        the content needs).
+        Below 6 inches wide the labels are wrapped for a phone.
 
     Returns
     -------
@@ -101,9 +115,15 @@ def plot_report_checks(
     table = table.sort_values(order, kind="stable").reset_index(drop=True)
     surprising = (table["tail_p"] < highlight).to_numpy()
 
-    width, row_height = 11.0, 0.26
+    width, height = figure_size(figsize, 10.0)
+    narrow = width < NARROW_WIDTH
+    labels = [literal(_check_label(row)) for row in table.itertuples()]
+    if narrow:
+        labels = [textwrap.fill(label, 26) for label in labels]
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    row_height = max(0.26, 0.17 * lines + 0.06)  # room for the tallest wrapped label
     n = len(table)
-    fig = new_figure(width, n * row_height + 3)
+    fig = new_figure(width, height or n * row_height + 3)
     ax = fig.subplots()
     right = ax.get_yaxis_transform()
     for y, row in enumerate(table.itertuples()):
@@ -144,7 +164,7 @@ def plot_report_checks(
     )
     style_axes(ax)
     ax.set_ylim(n - 0.5, -1.6)
-    ax.set_yticks(range(n), [literal(_check_label(row)) for row in table.itertuples()])
+    ax.set_yticks(range(n), labels)
     for tick, hit in zip(ax.get_yticklabels(), surprising, strict=True):
         tick.set_fontweight("bold" if hit else "normal")
         tick.set_color(SURPRISE_COLOUR if hit else "0.1")
@@ -230,6 +250,7 @@ def plot_report_checks(
         title="Does each report fit the estimate? Posterior predictive check"
         + subject_suffix(estimate),
         below=[key, note(fig, caption, width)],
+        height=height,
     )
     return fig
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -16,9 +17,11 @@ from matplotlib.text import Text
 from nkest.errors import OptionError
 from nkest.results.cite import last_reports
 from nkest.results.plots._layout import (
+    NARROW_WIDTH,
     arrange,
     check_probs,
     default_title,
+    figure_size,
     fitted_legend,
     new_figure,
     note,
@@ -60,7 +63,12 @@ from nkest.results.summaries import DEFAULT_PROB, headline_quantities
 if TYPE_CHECKING:
     from nkest.results.estimate import Estimate
 
+DateLike = str | pd.Timestamp | dt.date
+"""A date as a string ("2025-04-30"), a ``datetime.date`` or a ``pandas.Timestamp``."""
+
 __all__ = ["plot_totals"]
+
+_CHECKED_IN = "each is checked in the chart 'Does each report fit the estimate?'."
 
 LAST_REPORT_STYLE = (0, (1.5, 2.0))
 """Dotted: the line marking a quantity's last report."""
@@ -76,6 +84,10 @@ def plot_totals(
     show_excluded: bool = True,
     log_scale: bool = False,
     title: str | None = None,
+    start: DateLike | None = None,
+    end: DateLike | None = None,
+    figsize: tuple[float, float | None] | None = None,
+    ax: Axes | Sequence[Axes] | None = None,
 ) -> Figure:
     """Draw the estimated cumulative totals over time, with the reports on them.
 
@@ -122,14 +134,28 @@ def plot_totals(
         Use a logarithmic y axis.
     title : str, optional
         The figure's title; default: "<subject>: estimated cumulative losses".
+    start, end : date-like, optional
+        The dates shown (default: the estimate's time range). Reports outside
+        them are not drawn, and the footnote counts them.
+    figsize : (float, float or None), optional
+        Width and height in inches (default: 10 inches wide, 2.7 per panel;
+        a height of None: as the content needs). The panels share what the
+        title, legends and notes leave of the height, at least 0.6 inches each.
+        Below 6 inches wide the figure is laid out for a phone: the legends'
+        labels are wrapped.
+    ax : Axes or sequence of Axes, optional
+        Draw into these axes, one per quantity, instead of a new figure: the
+        bands, the reports and the last-report lines only (no title, legend
+        or footnote, which need the figure's room).
 
     Returns
     -------
     matplotlib.figure.Figure
-        One axes per quantity, top to bottom. Each drawn report's main
-        artist has the ``gid`` ``"report:<report_id>"`` (excluded ones
-        ``"excluded:<report_id>"``; the line spanning a window ``"window"``);
-        the footnote's is ``"footnote"``.
+        One axes per quantity, top to bottom (with ``ax``, the figure it
+        belongs to). Each drawn report's main artist has the ``gid``
+        ``"report:<report_id>"`` (excluded ones ``"excluded:<report_id>"``;
+        the line spanning a window ``"window"``); the footnote's is
+        ``"footnote"``.
 
     Raises
     ------
@@ -141,9 +167,11 @@ def plot_totals(
         quantities = headline_quantities(estimate.quantities)
     quantities = _check_quantities(estimate, quantities)
     prob_inner, prob = check_probs(prob_inner, prob)
-    inner = estimate.summary(dates="all", quantities=quantities, prob=prob_inner)
-    outer = estimate.summary(dates="all", quantities=quantities, prob=prob)
-    start, end = estimate.grid.dates[0], estimate.grid.dates[-1]
+    start, end = _date_range(estimate, start, end)
+    inner = _between(
+        estimate.summary(dates="all", quantities=quantities, prob=prob_inner), start, end
+    )
+    outer = _between(estimate.summary(dates="all", quantities=quantities, prob=prob), start, end)
 
     used = estimate.used
     targets = {q: _panel_targets(q) for q in quantities}
@@ -151,7 +179,9 @@ def plot_totals(
     windowed = used["scope"].isin(WINDOWED_SCOPES)
     # an upper bound on a window bounds the increase over it, not the running total
     silent = on_panels & windowed & (used["kind"] == "upper")
-    drawn = used[on_panels & ~silent]
+    shown_dates = used["as_of"].between(start, end)
+    outside = used[on_panels & ~silent & ~shown_dates]
+    drawn = used[on_panels & ~silent & shown_dates]
     silent_windows = used[silent]
     elsewhere = used[~on_panels]
     excluded = estimate.excluded
@@ -169,31 +199,43 @@ def plot_totals(
     shown = set(observations["source"])
     colours = {source: colour for source, colour in palette.items() if source in shown}
 
-    width, panel_height = 11.0, 2.7
-    fig = new_figure(width, len(quantities) * panel_height + 4)
-    axes = list(fig.subplots(len(quantities), 1, sharex=True, squeeze=False)[:, 0])
+    width, height = figure_size(figsize, 10.0)
+    panel_height = 2.7
+    if ax is not None:
+        axes = [ax] if isinstance(ax, Axes) else list(ax)
+        if len(axes) != len(quantities):
+            raise OptionError(
+                f"ax must give one axes per quantity ({len(quantities)}); got {len(axes)}"
+            )
+        fig = axes[0].get_figure(root=True)
+    else:
+        fig = new_figure(width, height or len(quantities) * panel_height + 4)
+        axes = list(fig.subplots(len(quantities), 1, sharex=True, squeeze=False)[:, 0])
     kinds: set[str] = set()
     last_read = last_reports(used)
-    for ax, quantity in zip(axes, quantities, strict=True):
+    for panel, quantity in zip(axes, quantities, strict=True):
         band_out = outer[outer["quantity"] == quantity]
-        draw_fan(ax, inner[inner["quantity"] == quantity], band_out, log_scale)
+        draw_fan(panel, inner[inner["quantity"] == quantity], band_out, log_scale)
         last = last_read.get(quantity)
-        if last is not None and last < pd.Timestamp(end):
-            _mark_last_report(ax, quantity, last)
+        if last is not None and start <= last < end:
+            _mark_last_report(panel, quantity, last)
             kinds.add("last report")
         if show_excluded:
             for row in excluded[excluded["quantity"] == quantity].itertuples():
-                _draw_excluded(ax, row)
+                _draw_excluded(panel, row)
                 kinds.add("excluded")
         if show_reports:
             rows = drawn[drawn["target"].isin(targets[quantity])].sort_values("as_of")
-            kinds.update(_draw_report(ax, row, colours) for row in rows.itertuples())
-        format_count_axis(ax, log_scale)
-        ax.set_ylabel(QUANTITY_LABELS.get(quantity, quantity.capitalize()), fontsize=FONT)
-        _label_last(ax, band_out, prob)
-        _set_count_limits(ax, band_out, log_scale)
-    format_date_axis(axes[-1])
-    axes[-1].set_xlim(start, end + (end - start) * 0.015)
+            kinds.update(_draw_report(panel, row, colours) for row in rows.itertuples())
+        format_count_axis(panel, log_scale)
+        panel.set_ylabel(QUANTITY_LABELS.get(quantity, quantity.capitalize()), fontsize=FONT)
+        _label_last(panel, band_out, prob, narrow=width < NARROW_WIDTH)
+        _set_count_limits(panel, band_out, log_scale)
+    for panel in axes if ax is not None else axes[-1:]:
+        format_date_axis(panel, narrow=width < NARROW_WIDTH)
+        panel.set_xlim(start, end + (end - start) * 0.015)
+    if ax is not None:
+        return fig
 
     below: list[Legend | Text] = []
     if show_reports and len(observations):
@@ -212,25 +254,61 @@ def plot_totals(
         notes.append(
             f"Not drawn: {counted(n, 'upper bound')} on a window, which "
             f"{'says' if n == 1 else 'say'} nothing about the running total "
-            f"({_ids(silent_windows)}); see plot_report_checks."
+            f"({_ids(silent_windows)}); {_CHECKED_IN}"
         )
     if show_reports and len(elsewhere):
         n = len(elsewhere)
         names = ", ".join(dict.fromkeys(_quantity_name(q) for q in elsewhere["target"]))
         notes.append(
             f"{counted(n, 'report')} of {names} {be(n)} not drawn ({_ids(elsewhere)}); "
-            "see plot_report_checks."
+            + _CHECKED_IN
+        )
+    if show_reports and len(outside):
+        n = len(outside)
+        notes.append(
+            f"{counted(n, 'report')} outside the dates shown {be(n)} not drawn ({_ids(outside)})."
         )
     if show_excluded and undrawable:
         notes.append(
             f"{counted(undrawable, 'excluded report')} of these quantities without a "
-            f"cumulative figure in the estimate's time range {be(undrawable)} not drawn."
+            f"cumulative figure in the dates shown {be(undrawable)} not drawn."
         )
     if notes:
         below.append(note(fig, " ".join(notes), width, gid="footnote"))
     heading = title if title is not None else default_title(estimate, quantities)
-    arrange(fig, axes, width=width, panel_height=panel_height, title=heading, below=below)
+    arrange(
+        fig,
+        axes,
+        width=width,
+        panel_height=panel_height,
+        title=heading,
+        below=below,
+        height=height,
+    )
     return fig
+
+
+def _date_range(
+    estimate: Estimate, start: DateLike | None, end: DateLike | None
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Return the dates to show: the estimate's range, or the part of it asked for."""
+    first, last = pd.Timestamp(estimate.grid.dates[0]), pd.Timestamp(estimate.grid.dates[-1])
+    try:
+        low = first if start is None else pd.Timestamp(start)
+        high = last if end is None else pd.Timestamp(end)
+    except (TypeError, ValueError):
+        raise OptionError(f"start and end must be dates; got {start!r} and {end!r}") from None
+    low, high = max(low, first), min(high, last)
+    if not low < high:
+        raise OptionError(
+            f"start and end must leave some of the estimate's dates ({first:%Y-%m-%d} to "
+            f"{last:%Y-%m-%d}); got {start!r} and {end!r}"
+        )
+    return low, high
+
+
+def _between(band: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    return band[band["date"].between(start, end)]
 
 
 def _check_quantities(estimate: Estimate, quantities: Sequence[str]) -> list[str]:
@@ -249,15 +327,21 @@ def _panel_targets(quantity: str) -> tuple[str, ...]:
     return (quantity, "all_losses") if quantity == "casualties" else (quantity,)
 
 
-def _label_last(ax: Axes, band: pd.DataFrame, prob: float) -> None:
-    """Write the last date's median and interval in the panel's top left corner."""
+def _label_last(ax: Axes, band: pd.DataFrame, prob: float, *, narrow: bool = False) -> None:
+    """Write the last date's median and interval in the panel's top left corner.
+
+    The label stays inside the panel (on two lines when ``narrow``), so it takes
+    no part in the layout.
+    """
     last = band.iloc[-1]
     date = last["date"]
     ax.text(
         0.01,
         0.96,
-        f"{date.day} {date:%b %Y}: median {count(last['median'])} "
-        f"({pct(prob)} interval {count(last['lower'])}–{count(last['upper'])})",
+        f"{date.day} {date:%b %Y}: median {count(last['median'])}"
+        + ("\n" if narrow else " ")
+        + f"({pct(prob)} interval {count(last['lower'])}–{count(last['upper'])})",
+        in_layout=False,
         transform=ax.transAxes,
         ha="left",
         va="top",
@@ -275,8 +359,9 @@ def _mark_last_report(ax: Axes, quantity: str, last: pd.Timestamp) -> None:
     )
     ax.text(
         last,
-        0.97,
+        0.72,  # below the two-line label of the last date's estimate in the corner
         " last report",
+        in_layout=False,
         transform=ax.get_xaxis_transform(),
         fontsize=SMALL_FONT,
         color=KEY_COLOUR,
