@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: report test test-random test-slow lint docs notebooks validation benchmarks browser clean
+.PHONY: report test test-random test-slow lint docs notebooks validation benchmarks browser layout clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "nkest needs Python >= 3.12: install it (pyenv install 3.12) or run make PYTHON=python3.12")'
@@ -37,6 +37,12 @@ test-slow: $(STAMP)
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	@chromium --version
+
+# The report as a reader sees it: results/dprk/report.html opened in headless Chromium at
+# 1280 px and at 420 px, checked (no word broken mid-word, no sideways scrolling on a phone,
+# figure text at least 11 px) and photographed into results/layout/.
+layout: report browser
+	$(BIN)/python -m browser.report_layout results/dprk/report.html --out results/layout
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

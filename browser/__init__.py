@@ -2,11 +2,14 @@
 
 A minimal client of the Chrome DevTools Protocol over ``--remote-debugging-pipe``
 (no dependency beyond the Debian ``chromium`` package, which ``make browser``
-installs). Used by the tests that open the written report as a reader would.
+installs). Used by the tests that open the written report as a reader would,
+and by ``python -m browser.report_layout``, which checks how the report reads at
+a desktop's and a phone's width.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -15,8 +18,10 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 """The browser, if installed."""
@@ -96,8 +101,50 @@ class _Pipe:
         raise TimeoutError(f"chromium sent no {method}")
 
 
-def visit(path: Path, *, settle: float = 1.0) -> PageVisit:
-    """Load ``path`` in headless Chromium and return what the page requested and logged."""
+class Tab:
+    """A page in a running headless Chromium, driven over the DevTools protocol."""
+
+    def __init__(self, pipe: _Pipe, session: str) -> None:
+        self.pipe = pipe
+        self.session = session
+
+    def send(self, method: str, params: dict | None = None) -> dict:
+        """Send a protocol command to the page and return its result."""
+        return self.pipe.send(method, params, session=self.session)
+
+    def set_viewport(self, width: int, height: int, *, mobile: bool = False) -> None:
+        """Show the page in a window ``width`` CSS pixels wide, as a phone if ``mobile``."""
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": mobile},
+        )
+
+    def open(self, path: Path) -> None:
+        """Load a file and wait until it has loaded."""
+        self.send("Page.navigate", {"url": path.resolve().as_uri()})
+        self.pipe.wait_for("Page.loadEventFired")
+
+    def evaluate(self, expression: str) -> Any:
+        """Return the value of a JavaScript expression (JSON-serialisable) in the page."""
+        reply = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
+        if "exceptionDetails" in reply:
+            raise RuntimeError(json.dumps(reply["exceptionDetails"])[:500])
+        return reply["result"].get("value")
+
+    def screenshot(self, path: Path) -> None:
+        """Save the whole page, not only the window, as a PNG."""
+        size = self.send("Page.getLayoutMetrics")["cssContentSize"]
+        clip = {"x": 0, "y": 0, "width": size["width"], "height": size["height"], "scale": 1}
+        shot = self.send(
+            "Page.captureScreenshot",
+            {"format": "png", "clip": clip, "captureBeyondViewport": True},
+        )
+        path.write_bytes(base64.b64decode(shot["data"]))
+
+
+@contextlib.contextmanager
+def chromium_tab() -> Iterator[Tab]:
+    """Start headless Chromium and yield one blank tab; close the browser after."""
     if CHROMIUM is None:
         raise RuntimeError("chromium is not installed: run `make browser`")
     to_browser_read, to_browser_write = os.pipe()
@@ -120,7 +167,12 @@ def visit(path: Path, *, settle: float = 1.0) -> PageVisit:
         os.close(from_browser_write)
         pipe = _Pipe(process, to_browser_write, from_browser_read)
         try:
-            return _visit(pipe, path.resolve().as_uri(), settle)
+            target = pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})[
+                "sessionId"
+            ]
+            pipe.send("Page.enable", session=session)
+            yield Tab(pipe, session)
         finally:
             with contextlib.suppress(RuntimeError, OSError, TimeoutError):
                 pipe.send("Browser.close")
@@ -132,13 +184,17 @@ def visit(path: Path, *, settle: float = 1.0) -> PageVisit:
             os.close(from_browser_read)
 
 
-def _visit(pipe: _Pipe, url: str, settle: float) -> PageVisit:
-    target = pipe.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-    session = pipe.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-    for domain in ("Network", "Runtime", "Log", "Page"):
-        pipe.send(f"{domain}.enable", session=session)
-    pipe.send("Page.navigate", {"url": url}, session=session)
-    pipe.wait_for("Page.loadEventFired")
+def visit(path: Path, *, settle: float = 1.0) -> PageVisit:
+    """Load ``path`` in headless Chromium and return what the page requested and logged."""
+    with chromium_tab() as tab:
+        for domain in ("Network", "Runtime", "Log"):
+            tab.send(f"{domain}.enable")
+        return _visit(tab, path, settle)
+
+
+def _visit(tab: Tab, path: Path, settle: float) -> PageVisit:
+    pipe = tab.pipe
+    tab.open(path)
     deadline = time.monotonic() + settle
     while time.monotonic() < deadline:  # late requests, console messages
         try:
@@ -146,12 +202,8 @@ def _visit(pipe: _Pipe, url: str, settle: float) -> PageVisit:
         except TimeoutError:
             break
     result = PageVisit()
-    result.scripts = pipe.send(
-        "Runtime.evaluate", {"expression": "document.scripts.length"}, session=session
-    )["result"]["value"]
-    result.title = pipe.send("Runtime.evaluate", {"expression": "document.title"}, session=session)[
-        "result"
-    ]["value"]
+    result.scripts = tab.evaluate("document.scripts.length")
+    result.title = tab.evaluate("document.title")
     for event in pipe.events:
         method, params = event.get("method"), event.get("params", {})
         if method == "Network.requestWillBeSent":

@@ -21,6 +21,29 @@ import nbformat
 from nbclient import NotebookClient
 
 HERE = Path(__file__).parent
+PAGES = {"04_update_walkthrough.ipynb": HERE.parent / "docs" / "walkthrough.md"}
+"""Notebooks that are also a page of the documentation, written from their saved run."""
+
+
+def notebook_page(notebook: nbformat.NotebookNode) -> str:
+    """Return a notebook as a Markdown page: its text, its code, and what the code printed."""
+    parts = [
+        "<!-- Written by `python examples/run_notebooks.py --save` from "
+        "examples/04_update_walkthrough.ipynb: edit the notebook, not this page. -->"
+    ]
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            parts.append(cell.source)
+            continue
+        parts.append(f"```python\n{cell.source}\n```")
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if "text/markdown" in data:
+                parts.append(data["text/markdown"])
+            elif output.get("text") or "text/plain" in data:
+                text = (output.get("text") or data["text/plain"]).rstrip()
+                parts.append(f"```text\n{text}\n```")
+    return "\n\n".join(parts) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         client.execute()
         if save:
             nbformat.write(notebook, path)
+            if path.name in PAGES:
+                PAGES[path.name].write_text(notebook_page(notebook), encoding="utf-8")
         saved = " (saved)" if save else ""
         print(f"ran {path.name} in {time.perf_counter() - start:.0f} s{saved}")
     return 0

@@ -21,11 +21,13 @@ from nkest.errors import (
     UnknownOptionError,
 )
 from nkest.reports import Figure, FigureError, Reports, load_reports, parse_figure
+from nkest.results.compare import Comparison, compare
 from nkest.results.estimate import Estimate
 from nkest.results.fitting import fit, load
 from nkest.version import __version__
 
 __all__ = [
+    "Comparison",
     "ConvergenceError",
     "DatasetVersionWarning",
     "DesignError",
@@ -40,6 +42,7 @@ __all__ = [
     "Reports",
     "UnknownOptionError",
     "__version__",
+    "compare",
     "fit",
     "list_datasets",
     "load",

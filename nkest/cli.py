@@ -210,7 +210,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=formatter,
         parents=[common],
     )
-    fit.add_argument("reports", help="a CSV file of reports")
+    fit.add_argument("reports", help="a CSV file (or an .xlsx workbook) of reports")
     _add_fit_options(fit)
     fit.set_defaults(run=_fit)
 
@@ -225,12 +225,36 @@ def _parser() -> argparse.ArgumentParser:
     _add_input(report)
     _add_fit_options(report)
     report.set_defaults(run=_fit)
+
+    comparison = commands.add_parser(
+        "compare",
+        help="how the estimate moved between two saved fits, and which reports moved it",
+        description="Compare two saved fits (a fit.nc, or the --out directory that holds "
+        "it): the headline then and now at the earlier fit's last date, the reports "
+        "added, removed or changed, and how far each moved the estimate.",
+        epilog=EXIT_STATUS_HELP,
+        formatter_class=formatter,
+        parents=[common],
+    )
+    comparison.add_argument("old", type=Path, help="the earlier fit")
+    comparison.add_argument("new", type=Path, help="the later fit")
+    comparison.add_argument(
+        "--quantity", default="killed", help="whose movers to weigh (default killed)"
+    )
+    comparison.add_argument("--date", help="the date to compare at (default: the old fit's end)")
+    comparison.add_argument(
+        "--prob",
+        type=_probability,
+        default=0.9,
+        help="probability of the credible intervals (default 0.9)",
+    )
+    comparison.set_defaults(run=_compare)
     return parser
 
 
 def _add_input(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("reports", nargs="?", help="a CSV file of reports")
+    source.add_argument("reports", nargs="?", help="a CSV file (or an .xlsx workbook) of reports")
     source.add_argument(
         "--dataset", choices=list_datasets(), help="a bundled dataset instead of a file"
     )
@@ -310,6 +334,22 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         help="sampler (default auto: nutpie when installed)",
     )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument(
+        "--add",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="new reports (CSV or .xlsx) added after the others, checked the same way "
+        "(may be given more than once)",
+    )
+    parser.add_argument(
+        "--previous",
+        type=Path,
+        metavar="FIT",
+        help="an earlier saved fit (fit.nc, or its --out directory): the report says what "
+        "changed since it",
+    )
 
 
 # -- shared steps ----------------------------------------------------------------------
@@ -331,7 +371,24 @@ def _load(args: argparse.Namespace) -> Reports:
     for key, value in metadata.items():
         if not value.strip():
             raise BadInput(f"--{key} must not be empty")
+    for path in getattr(args, "add", None) or []:
+        if not path.exists():
+            raise BadInput(f"--add: no such file: {path}")
+        reports = reports.add(path)
     return reports.with_metadata(metadata) if metadata else reports
+
+
+def _saved_fit(path: Path, option: str):
+    """Load a saved fit from its file or from the report directory that holds it."""
+    from nkest.results.fitting import load
+
+    file = path / "fit.nc" if path.is_dir() else path
+    if not file.exists():
+        raise BadInput(f"{option}: no saved fit at {file}")
+    try:
+        return load(file)
+    except IncompatibleFileError as error:
+        raise BadInput(f"{option}: {error}") from None
 
 
 def _options(args: argparse.Namespace, **extra: Any):
@@ -420,6 +477,7 @@ def _fit(args: argparse.Namespace) -> int:
     _design(reports, _options(args, **fit_options))
     out = args.out
     _writable_directory(out, args.force)
+    previous = _saved_fit(args.previous, "--previous") if args.previous else None
 
     start = time.perf_counter()
     estimate = fit(
@@ -438,7 +496,7 @@ def _fit(args: argparse.Namespace) -> int:
     # place whole: a failure or Ctrl-C leaves an earlier report as it was.
     try:
         with replace_output(out, overwrite=args.force, what="report", directory=True) as staging:
-            report_module.write_report_files(estimate, staging, prob=args.prob)
+            report_module.write_report_files(estimate, staging, prob=args.prob, previous=previous)
             estimate.save(staging / "fit.nc")
         report, saved = out / "report.md", out / "fit.nc"
     except OutputExistsError as error:
@@ -464,6 +522,18 @@ def _fit(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_DIAGNOSTICS
+    return EXIT_OK
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from nkest.results.compare import compare
+
+    old, new = _saved_fit(args.old, "old"), _saved_fit(args.new, "new")
+    try:
+        comparison = compare(old, new, quantity=args.quantity, date=args.date, prob=args.prob)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
+    print(comparison.to_markdown())
     return EXIT_OK
 
 

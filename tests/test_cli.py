@@ -175,7 +175,7 @@ def test_an_out_that_cannot_be_written_is_refused_before_fitting(
     assert f"cannot write to --out {locked}: Permission denied" in err
 
 
-def _disk_full(estimate, directory, prob):
+def _disk_full(estimate, directory, prob, previous=None):
     (directory / "report.md").write_text("half a report")
     raise OSError(28, "No space left on device", str(directory / "figures" / "totals.png"))
 

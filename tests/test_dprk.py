@@ -36,4 +36,4 @@ def test_dprk_report_and_loo_handle_floors_that_never_bind(dprk_estimate, tmp_pa
         assert checks.loc[floor, "reliable"]
         assert checks.loc[floor, "loo_tail_p"] == pytest.approx(1)
     path = dprk_estimate.report(tmp_path)
-    assert "## Source conflicts" in path.read_text()
+    assert "## Sources the others contradict" in path.read_text()

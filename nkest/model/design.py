@@ -142,7 +142,7 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
         groups that have no usable reports.
     """
     frame = _claimed(reports, options)
-    origin = _origin(reports, options)
+    origin = resolved_origin(reports, options)
     step = parse_freq(options.freq)
     latest = frame[["as_of", "period_end"]].max(axis=1)
     end = dt.date.fromisoformat(options.end) if options.end else _last_date(frame)
@@ -440,7 +440,12 @@ def _exclude(frame: pd.DataFrame, mask: pd.Series, reason: str) -> None:
     frame.loc[hit, "excluded_by"] = "model"
 
 
-def _origin(reports: Reports, options: FitOptions) -> dt.date | None:
+def resolved_origin(reports: Reports, options: FitOptions) -> dt.date | None:
+    """Return the date every total was zero: the option's, else the reports' metadata's.
+
+    None when neither gives one, or the option is ``"unknown"``: the initial
+    totals are then estimated.
+    """
     origin = options.origin if options.origin is not None else reports.metadata.get("origin")
     if origin in (None, "unknown"):
         return None

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from nkest.errors import OptionError
+from nkest.reports.figures import Figure
 
 __all__ = [
     "UNRELIABLE",
@@ -20,6 +21,8 @@ __all__ = [
     "reported_quantities",
     "round_figure",
     "sentence_caveats",
+    "short_note",
+    "worded",
 ]
 
 _VERBS = {
@@ -36,18 +39,46 @@ class Citation(str):
     """A sentence to cite and its provenance note.
 
     As a string it is both, the sentence then the note, as ``cite`` has always
-    returned; ``sentence`` and ``note`` give each alone (a short citation for an
-    article, the note for a methods section).
+    returned; ``sentence`` and ``note`` give each alone (the note belongs in a
+    methods section). ``short`` is the form for an article: the sentence, then
+    where it comes from in one line ("nkest estimate from 68 public reports up
+    to 16 February 2026; dataset dprk 2026.12").
     """
 
     sentence: str
     note: str
+    short: str
 
-    def __new__(cls, sentence: str, note: str) -> Citation:  # noqa: D102 - the class says it
+    def __new__(  # noqa: D102 - the class says it
+        cls, sentence: str, note: str, short_note: str = ""
+    ) -> Citation:
         citation = super().__new__(cls, f"{sentence} {note}")
         citation.sentence = sentence
         citation.note = note
+        citation.short = f"{sentence} ({short_note})" if short_note else sentence
         return citation
+
+
+def short_note(used: pd.DataFrame, reports: pd.DataFrame, metadata: Mapping[str, Any]) -> str:
+    """Return the one-line provenance of the short citation.
+
+    "nkest estimate from 68 public reports up to 16 February 2026; dataset dprk
+    2026.12": the reports the estimate uses, the latest date one of them was
+    published (or, without publication dates, the latest date one speaks of),
+    and the dataset's name and version when it has them.
+    """
+    rows = reports[reports["report_id"].isin(used["report_id"])]
+    dates = pd.to_datetime(rows["published"]) if "published" in rows else pd.Series([])
+    if dates.isna().all():
+        dates = pd.to_datetime(used["as_of"])
+    latest = dates.max()
+    text = f"nkest estimate from {counted(len(used), 'public report')}"
+    if pd.notna(latest):
+        text += f" up to {latest.day} {latest:%B %Y}"
+    name, version = metadata.get("name"), metadata.get("version")
+    if name and version:
+        text += f"; dataset {name} {version}"
+    return text
 
 
 UNRELIABLE = "NOT RELIABLE: the sampler's diagnostics failed"
@@ -181,3 +212,11 @@ def cite_sentence(
         [f"{prob:.0%} credible interval {round_figure(lower):,}–{round_figure(upper):,}", *caveats]
     )
     return f"An estimated {round_figure(median):,} {subject} {verb} by {day} ({inside})."
+
+
+def worded(row: Mapping[str, Any]) -> str:
+    """Return a report's figure as its source worded it ("at least 6", "1,500–2,000")."""
+    if pd.isna(row["value"]):
+        return ""
+    high = None if pd.isna(row.get("value_high")) else int(row["value_high"])
+    return str(Figure(int(row["value"]), high, row["qualifier"]))

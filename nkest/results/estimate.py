@@ -30,7 +30,9 @@ from nkest.results.cite import (
     counted,
     dataset_words,
     last_reports,
+    round_figure,
     sentence_caveats,
+    short_note,
 )
 from nkest.results.refit import refit_words
 from nkest.results.report import write_report
@@ -187,6 +189,58 @@ class Estimate:
         table["past_last_report"] = last.isna() | (table["date"] > last)
         return table
 
+    def losses_per_month(
+        self, quantities: Sequence[str] | None = None, prob: float = DEFAULT_PROB
+    ) -> pd.DataFrame:
+        """Summarise the increase of each total in each calendar month.
+
+        The increase of a cumulative total from a month's start to its end
+        (or to the estimate's first and last dates, for the two months they
+        cut: ``partial``), from the same draws as ``summary``.
+
+        Parameters
+        ----------
+        quantities : sequence of str, optional
+            As in ``summary`` (default killed, wounded, casualties and, when
+            estimated, the troops sent).
+        prob : float
+            Probability of the equal-tailed credible interval.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``month`` ("2025-04"), ``start``, ``end``, ``quantity``,
+            ``mean, median, lower, upper``, ``partial`` and
+            ``past_last_report`` (the month ends after the last report of the
+            quantity: its increase follows the model, not reports of it).
+        """
+        if quantities is None:
+            quantities = summaries.headline_quantities(self.quantities)
+        quantities = self._check_quantities(quantities)
+        first, last = pd.Timestamp(self.grid.dates[0]), pd.Timestamp(self.grid.dates[-1])
+        starts = pd.date_range(first.to_period("M").to_timestamp(), last, freq="MS")
+        edges = sorted({first, last, *[d for d in starts if first < d < last]})
+        draws = self.totals(edges).sel(quantity=quantities)
+        increase = draws.diff("date", label="upper")
+        table = summaries.interval_table(increase, prob, index=("date", "quantity"))
+        table = table.rename(columns={"date": "end"})
+        ends = list(pd.DatetimeIndex(edges[1:]))
+        begin = dict(zip(ends, edges[:-1], strict=True))
+        table.insert(0, "start", table["end"].map(begin))
+        # a month runs to the next month's first day; name it by the month it covers
+        table.insert(0, "month", (table["end"] - pd.Timedelta(days=1)).dt.strftime("%Y-%m"))
+        whole = (table["start"] == table["start"].dt.to_period("M").dt.to_timestamp()) & (
+            table["end"] == (table["start"] + pd.offsets.MonthBegin(1))
+        )
+        table["partial"] = ~whole
+        order = {q: i for i, q in enumerate(quantities)}
+        table = table.sort_values(
+            ["end", "quantity"], key=lambda c: c.map(order) if c.name == "quantity" else c
+        ).reset_index(drop=True)
+        read = table["quantity"].map(last_reports(self.used))
+        table["past_last_report"] = read.isna() | (table["start"] >= read)
+        return table
+
     def wounded_ratio(self, prob: float = DEFAULT_PROB) -> pd.DataFrame:
         """Summarise the wounded:killed ratio of the losses in each grid step.
 
@@ -238,7 +292,9 @@ class Estimate:
         """Return a sentence to paste into an article, with a provenance note.
 
         Figures are rounded to two significant figures: posterior intervals of
-        casualty counts are too wide for more. The note says which nkest,
+        casualty counts are too wide for more. The note gives each figure's
+        Monte Carlo error: how far a rerun with another seed moves it (the
+        upper end of an interval, in a long tail, moves most). The note says which nkest,
         which reports (their number, sources and fingerprint), the
         identification assumption and the sampler's diagnostics.
 
@@ -258,7 +314,9 @@ class Estimate:
         -------
         Citation
             A ``str``: the sentence then the note; ``.sentence`` and ``.note``
-            give each alone.
+            give each alone, and ``.short`` the sentence with a one-line source
+            for an article ("(nkest estimate from 68 public reports up to 16
+            February 2026; dataset dprk 2026.12)").
 
         Raises
         ------
@@ -293,6 +351,8 @@ class Estimate:
                 quantity, self.used, passed=diagnostics["passed"], date=row["date"]
             ),
         )
+        draws = self.totals([row["date"]]).sel(quantity=quantity).isel(date=0)
+        low_error, median_error, high_error = summaries.monte_carlo_errors(draws, prob)
         used = self.used
         observed = used[used["role"] == "observation"]
         dataset = dataset_words(self.reports.metadata)
@@ -306,7 +366,9 @@ class Estimate:
             f"{diagnostics['divergences']} divergences, max R-hat {diagnostics['max_rhat']:.3f}, "
             f"min ESS {diagnostics['min_ess_bulk']:,.0f}"
             + (f" ({diagnostics['refits']})" if diagnostics["refits"] else "")
-            + "."
+            + "; Monte Carlo standard error (the spread of reruns with other seeds): median "
+            f"±{round_figure(median_error, 1):,}, interval ends ±{round_figure(low_error, 1):,} "
+            f"and ±{round_figure(high_error, 1):,}."
         )
         if not diagnostics["passed"]:
             note += (
@@ -316,7 +378,9 @@ class Estimate:
             )
             if diagnostics["no_refit"]:
                 note += f" Not refitted: {diagnostics['no_refit']}."
-        return Citation(sentence, note)
+        return Citation(
+            sentence, note, short_note(used, self.reports.to_frame(), self.reports.metadata)
+        )
 
     def report_checks(self, prob: float = DEFAULT_PROB, random_seed: int = 0) -> pd.DataFrame:
         """Check every used report against its posterior predictive distribution.
@@ -429,11 +493,13 @@ class Estimate:
         *,
         prob: float = DEFAULT_PROB,
         overwrite: bool = False,
+        previous: Estimate | None = None,
     ) -> Path:
         """Write a Markdown and an HTML report of the fit, with its figures and tables.
 
-        The report gives the headline sentences, the totals over time with the
-        reports drawn on them, the source biases, the reports the model finds
+        The report gives the headline sentences, what changed since a
+        ``previous`` fit, the totals over time with the reports drawn on them,
+        the losses per month, the source biases, the reports the model finds
         surprising, every report used (with its citation) and every report
         excluded (with its reason), the identification assumption, the
         priors and the sampler diagnostics.
@@ -448,6 +514,10 @@ class Estimate:
         overwrite : bool
             Replace a report nkest wrote in ``directory`` before. A directory
             holding anything else is never replaced.
+        previous : Estimate, optional
+            An earlier fit of the same conflict (``nkest.load``): the report
+            says how the headline moved since it and which reports moved it
+            (``nkest.compare``).
 
         Returns
         -------
@@ -460,7 +530,7 @@ class Estimate:
             If ``directory`` holds files nkest did not write, or an earlier
             report and ``overwrite`` is false.
         """
-        return write_report(self, directory, prob=prob, overwrite=overwrite)
+        return write_report(self, directory, prob=prob, overwrite=overwrite, previous=previous)
 
     def save(self, path: str | os.PathLike[str], *, overwrite: bool = False) -> Path:
         """Save the fit to ``path``: netCDF (``.nc``) or zarr (``.zarr``).

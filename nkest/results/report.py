@@ -20,10 +20,13 @@ import pandas as pd
 
 from nkest.files import check_replaceable, replace_output
 from nkest.fit.per_report import source_conflicts
-from nkest.reports.figures import Figure
+from nkest.model.design import resolved_origin
 from nkest.results import plots
-from nkest.results.cite import dataset_words
+from nkest.results.cite import dataset_words, last_reports, round_figure, worded
+from nkest.results.compare import Comparison, compare
 from nkest.results.markup import markdown_text, safe_html
+from nkest.results.page import NARROW_SUFFIX, label_table_cells, narrow_figures, shorten_link_texts
+from nkest.results.plots._layout import smallest_text_px
 from nkest.results.summaries import (
     DEFAULT_PROB,
     THRESHOLDS,
@@ -108,14 +111,6 @@ def early_totals_note(estimate: Estimate, dates: list[pd.Timestamp]) -> str:
     )
 
 
-def worded(row: Mapping[str, Any]) -> str:
-    """Return a report's figure as its source worded it ("at least 6", "1,500–2,000")."""
-    if pd.isna(row["value"]):
-        return ""
-    high = None if pd.isna(row.get("value_high")) else int(row["value_high"])
-    return str(Figure(int(row["value"]), high, row["qualifier"]))
-
-
 def headline_sentences(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> list[tuple[str, str]]:
     """Return the sentence and provenance note of ``cite`` for killed, wounded and casualties.
 
@@ -131,7 +126,7 @@ def headline_sentences(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> lis
     return out
 
 
-_FIGURE_SOURCE = re.compile(r'src="(figures/[a-z_]+\.png)"')
+_FIGURE_SOURCE = re.compile(r'(src|srcset)="(figures/[a-z_]+\.png)"')
 
 
 def _embed_figures(body: str, directory: Path) -> str:
@@ -142,23 +137,59 @@ def _embed_figures(body: str, directory: Path) -> str:
     """
 
     def inline(match: re.Match[str]) -> str:
-        data = base64.b64encode((directory / match.group(1)).read_bytes()).decode("ascii")
-        return f'src="data:image/png;base64,{data}"'
+        data = base64.b64encode((directory / match.group(2)).read_bytes()).decode("ascii")
+        return f'{match.group(1)}="data:image/png;base64,{data}"'
 
     return _FIGURE_SOURCE.sub(inline, body)
 
 
-def report_figures(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> dict[str, MplFigure]:
-    """Draw the report's figures: ``totals``, ``source_bias`` and ``report_checks``.
+FIGURE_DPI = 150
+"""Resolution of the report's PNG figures."""
+NARROW_FIGURE_WIDTH = 4.2
+"""Width in inches of the figures drawn for a phone (shown about 390 CSS pixels wide)."""
+
+
+def report_figures(
+    estimate: Estimate, *, prob: float = DEFAULT_PROB, narrow: bool = False
+) -> dict[str, MplFigure]:
+    """Draw the report's figures, by name: totals, biases, checks, losses per month.
 
     The outer bands and intervals have probability ``prob``, the inner ones
-    ``inner_prob(prob)`` (50% for the default 90%).
+    ``inner_prob(prob)`` (50% for the default 90%). ``narrow`` draws them for a
+    phone's width.
     """
+    figsize = (NARROW_FIGURE_WIDTH, None) if narrow else None
     return {
-        "totals": plots.plot_totals(estimate, prob=prob),
-        "source_bias": plots.plot_source_bias(estimate, prob=prob),
-        "report_checks": plots.plot_report_checks(estimate, prob=prob),
+        "totals": plots.plot_totals(estimate, prob=prob, figsize=figsize),
+        "source_bias": plots.plot_source_bias(estimate, prob=prob, figsize=figsize),
+        "report_checks": plots.plot_report_checks(estimate, prob=prob, figsize=figsize),
+        "losses_per_month": plots.plot_losses_per_month(
+            estimate, quantities=_monthly_quantities(estimate), prob=prob, figsize=figsize
+        ),
     }
+
+
+def _monthly_quantities(estimate: Estimate) -> list[str]:
+    """Killed and wounded per month (casualties are their sum), or what is estimated."""
+    return [q for q in ("killed", "wounded") if q in estimate.quantities] or list(
+        estimate.quantities[:1]
+    )
+
+
+def save_figure(figure: MplFigure, path: Path) -> None:
+    """Save a report figure as PNG, recording its smallest text's height in pixels.
+
+    The record (PNG text ``nkest:smallest-text-px``) lets a check of the page
+    tell how large that text is where the figure is shown
+    (``browser.report_layout``).
+    """
+    smallest = smallest_text_px(figure, FIGURE_DPI)
+    figure.savefig(
+        path,
+        dpi=FIGURE_DPI,
+        bbox_inches="tight",
+        metadata={"nkest:smallest-text-px": f"{smallest:.2f}"},
+    )
 
 
 def write_report(
@@ -167,6 +198,7 @@ def write_report(
     *,
     prob: float = DEFAULT_PROB,
     overwrite: bool = False,
+    previous: Estimate | None = None,
 ) -> Path:
     """Write ``report.md`` and ``report.html`` with their figures and tables.
 
@@ -184,6 +216,10 @@ def write_report(
         Probability of the credible intervals.
     overwrite : bool
         Replace an earlier nkest report in ``directory``.
+    previous : Estimate, optional
+        An earlier fit (``nkest.load`` of its ``fit.nc``): the report then
+        says what changed since it (``nkest.compare``) and writes the
+        comparison to ``tables/changes.*``.
 
     Returns
     -------
@@ -199,21 +235,28 @@ def write_report(
     directory = Path(directory)
     check_replaceable(directory, overwrite=overwrite, what="report")
     with replace_output(directory, overwrite=overwrite, what="report", directory=True) as staging:
-        write_report_files(estimate, staging, prob=prob)
+        write_report_files(estimate, staging, prob=prob, previous=previous)
     return directory / "report.md"
 
 
-def write_report_files(estimate: Estimate, directory: Path, *, prob: float) -> Path:
+def write_report_files(
+    estimate: Estimate, directory: Path, *, prob: float, previous: Estimate | None = None
+) -> Path:
     """Write the report's files into an existing, empty ``directory`` (no checks)."""
     (directory / "figures").mkdir(parents=True, exist_ok=True)
     (directory / "tables").mkdir(parents=True, exist_ok=True)
-    for name, figure in report_figures(estimate, prob=prob).items():
-        figure.savefig(directory / "figures" / f"{name}.png", dpi=150, bbox_inches="tight")
+    for narrow, suffix in ((False, ""), (True, NARROW_SUFFIX)):
+        for name, figure in report_figures(estimate, prob=prob, narrow=narrow).items():
+            save_figure(figure, directory / "figures" / f"{name}{suffix}.png")
     tables = report_tables(estimate, prob=prob)
+    comparison = None
+    if previous is not None:
+        comparison = compare(previous, estimate, prob=prob)
+        tables["changes"] = comparison.movers
     for name, table in tables.items():
         for suffix in (".md", ".csv", ".json", ".tex"):
             write_table(table, directory / "tables" / f"{name}{suffix}")
-    text = render_markdown(estimate, tables, prob=prob)
+    text = render_markdown(estimate, tables, prob=prob, comparison=comparison)
     path = directory / "report.md"
     path.write_text(text, encoding="utf-8")
     html = render_html(text, estimate, directory)
@@ -259,7 +302,8 @@ _SURPRISING_COLUMNS = [
 def report_tables(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> dict[str, pd.DataFrame]:
     """Compute the report's tables, by the name of their files.
 
-    ``summary`` (quarter ends and the end), ``source_bias``, ``report_checks``
+    ``summary`` (quarter ends and the end), ``series`` (every date of the
+    estimate), ``losses_per_month``, ``source_bias``, ``report_checks``
     (with each claim as worded), ``source_conflicts``, ``reports_used`` and
     ``reports_excluded`` (with their citations and reasons).
     """
@@ -277,12 +321,94 @@ def report_tables(estimate: Estimate, *, prob: float = DEFAULT_PROB) -> dict[str
     excluded = excluded.assign(figure=[worded(row) for _, row in excluded.iterrows()])
     return {
         "summary": summary,
+        "series": estimate.summary(dates="all", quantities=quantities, prob=prob),
+        "losses_per_month": estimate.losses_per_month(quantities, prob=prob),
         "source_bias": estimate.source_bias(prob=prob),
         "report_checks": checks,
         "source_conflicts": source_conflicts(estimate.loo_checks()),
         "reports_used": used[_USED_COLUMNS],
         "reports_excluded": excluded[_EXCLUDED_COLUMNS],
     }
+
+
+def conflicts_in_words(
+    estimate: Estimate, conflicts: pd.DataFrame, *, level: float = SURPRISE_LEVEL
+) -> str:
+    """Say in plain words which sources the other reports contradict (Markdown).
+
+    A source stands out when its conflict p-value (``source_conflicts``) is
+    below ``level``; its least expected figure is quoted, with how often a
+    figure that far from the others would turn up if they were right.
+    """
+    flagged = conflicts[conflicts["conflict_p"] < level]
+    if not len(flagged):
+        return (
+            "No source stands out: each source's figures are in line with what the other "
+            "reports imply, once its bias is allowed for."
+        )
+    checks = estimate.loo_checks()
+    used = estimate.used.set_index("report_id")
+    n = len(flagged)
+    lines = [
+        f"{n} of {len(conflicts)} sources {'stands' if n == 1 else 'stand'} out: the other "
+        "reports say otherwise, and they can't all be right.",
+        "",
+    ]
+    for row in flagged.itertuples():
+        own = checks[(checks["source"] == row.source) & (checks["role"] == "observation")]
+        worst = own.loc[own["loo_tail_p"].idxmin()]
+        report = used.loc[worst["report_id"]]
+        when = pd.Timestamp(report["as_of"])
+        chance = max(1, round(100 * row.conflict_p))
+        lines.append(
+            f'- **{markdown_text(row.source)}**: its figure "{markdown_text(worded(report))}" '
+            f"({markdown_text(report['quantity'])} by {when.day} {when:%B %Y}, "
+            f"{markdown_text(worst['report_id'])}) is far from what the other reports imply. "
+            f"If they were right, a figure that far out would turn up by chance about {chance} "
+            f"time{'s' if chance > 1 else ''} in 100"
+            + (f" (counting all {row.reports} of its figures)." if row.reports > 1 else ".")
+        )
+    return "\n".join(lines)
+
+
+def summary_view(summary: pd.DataFrame, estimate: Estimate) -> pd.DataFrame:
+    """Return the summary as a reader's table: a row per date, "median (lower–upper)" cells.
+
+    A cell past its quantity's last report is marked with a dagger (†).
+    """
+    frame = summary.assign(
+        cell=[
+            f"{round_figure(r.median):,} ({round_figure(r.lower):,}–{round_figure(r.upper):,})"
+            + (" †" if r.past_last_report else "")
+            for r in summary.itertuples()
+        ]
+    )
+    wide = frame.pivot(index="date", columns="quantity", values="cell")
+    order = [q for q in dict.fromkeys(summary["quantity"]) if q in wide.columns]
+    wide = wide[order].rename(columns=lambda q: _COLUMN_NAMES.get(q, q))
+    wide.index = [pd.Timestamp(d).date().isoformat() for d in wide.index]
+    return wide.rename_axis("date").reset_index()
+
+
+_COLUMN_NAMES = {"deployed": "troops sent"}
+
+
+def past_last_report_note(estimate: Estimate) -> str:
+    """Explain the dagger of ``summary_view``, with each quantity's last report."""
+    last = last_reports(estimate.used)
+    end = pd.Timestamp(estimate.grid.dates[-1])
+    listed = [
+        f"{_COLUMN_NAMES.get(q, q)} {last[q].day} {last[q]:%B %Y}"
+        for q in headline_quantities(estimate.quantities)
+        if q in last and last[q] < end
+    ]
+    if not listed:
+        return ""
+    return (
+        "† Past the quantity's last report (" + "; ".join(listed) + "): there the estimate "
+        "follows the model (the other quantities' reports, the wounded:killed ratio, the "
+        "pace of losses), not reports of the quantity itself."
+    )
 
 
 def diagnostics_table(diagnostics: Mapping[str, Any]) -> pd.DataFrame:
@@ -323,12 +449,36 @@ def _refits_line(diagnostics: Mapping[str, Any]) -> str:
     return "\n- **Refits:** " + markdown_text(words[0].upper() + words[1:] + ".")
 
 
+def grid_words(estimate: Estimate) -> str:
+    """Say what the time grid is and where the totals start from (for the report)."""
+    grid = estimate.grid
+    step = "weekly" if grid.step == 7 else "daily" if grid.step == 1 else f"{grid.step}-day"
+    text = f"{step} steps from {grid.start.isoformat()} to {grid.end.isoformat()}; "
+    origin = resolved_origin(estimate.reports, estimate.options)
+    if origin is None:
+        return (
+            text + "no origin (a date when every total was zero): the initial totals are estimated"
+        )
+    given = "the option origin" if estimate.options.origin else "the reports' metadata"
+    return text + f"every total zero at the origin, {origin.isoformat()} (from {given})"
+
+
+def _changes_section(comparison: Comparison | None) -> str:
+    if comparison is None:
+        return ""
+    return "## What changed since the previous fit\n\n" + comparison.to_markdown() + "\n"
+
+
 def _title(estimate: Estimate) -> str:
     return estimate.reports.metadata.get("title") or "Casualty estimate"
 
 
 def render_markdown(
-    estimate: Estimate, tables: Mapping[str, pd.DataFrame], *, prob: float = DEFAULT_PROB
+    estimate: Estimate,
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    prob: float = DEFAULT_PROB,
+    comparison: Comparison | None = None,
 ) -> str:
     """Return the report as Markdown, from the estimate and its ``report_tables``."""
     diagnostics = estimate.diagnostics()
@@ -357,14 +507,17 @@ def render_markdown(
         "fingerprint": estimate.reports.fingerprint(),
         "dataset": markdown_text(f"; {dataset}") if dataset else "",
         "warning": _failure_warning(diagnostics),
+        "changes": _changes_section(comparison),
         "headline": "\n".join(headline),
         "provenance": markdown_text("Source: " + provenance),
         "prob_pct": f"{prob:.0%}",
-        "summary_table": format_table(tables["summary"]),
+        "summary_table": format_table(summary_view(tables["summary"], estimate)),
+        "past_note": markdown_text(past_last_report_note(estimate)),
         "early_note": early_totals_note(estimate, report_dates(estimate)),
         "identification": markdown_text(estimate.identification),
         "bias_table": format_table(tables["source_bias"]),
         "surprising": surprising_text,
+        "conflicts_words": conflicts_in_words(estimate, tables["source_conflicts"]),
         "conflicts_table": format_table(tables["source_conflicts"]),
         "used_count": str(len(used)),
         "used_table": format_table(used),
@@ -375,6 +528,7 @@ def render_markdown(
         "draws": f"{sampling.draws:,}",
         "tune": f"{sampling.tune:,}",
         "seed": str(sampling.random_seed),
+        "grid": markdown_text(grid_words(estimate)),
         "refits": _refits_line(diagnostics),
         "diagnostics_sentence": diagnostics_in_words(diagnostics) + ".",
         "diagnostics_table": format_table(diagnostics_table(diagnostics)),
@@ -386,7 +540,8 @@ def render_markdown(
 
 def render_html(text: str, estimate: Estimate, directory: Path) -> str:
     """Return the report's Markdown as one safe HTML page, its figures inside it."""
-    body = safe_html(markdown.markdown(text, extensions=["tables", "fenced_code"]))
+    body = safe_html(markdown.markdown(text, extensions=["tables", "fenced_code", "md_in_html"]))
+    body = narrow_figures(label_table_cells(shorten_link_texts(body)), directory)
     if _failure_warning(estimate.diagnostics()):
         body = body.replace("<blockquote>", '<blockquote class="warning">', 1)
     return _template("report.html").substitute(

@@ -26,13 +26,6 @@ NASTY = [
 
 
 @pytest.fixture(scope="module")
-def report_dir(small_estimate, tmp_path_factory):
-    directory = tmp_path_factory.mktemp("report")
-    small_estimate.report(directory)
-    return directory
-
-
-@pytest.fixture(scope="module")
 def killed_only(simulated):
     """The simulated conflict with only its killed reports used, and citations to escape.
 
@@ -90,7 +83,7 @@ def test_report_writes_markdown_html_figures_and_tables(report_dir, small_estima
         "## Totals over time",
         "## Source biases",
         "## Reports the model finds surprising",
-        "## Source conflicts",
+        "## Sources the others contradict",
         "## Reports used",
         "## Reports excluded",
         "## Assumptions and diagnostics",
@@ -102,12 +95,23 @@ def test_report_writes_markdown_html_figures_and_tables(report_dir, small_estima
         assert report_id in text
     html = (report_dir / "report.html").read_text()
     assert html.startswith("<!DOCTYPE html>")
-    assert "<table>" in html
+    assert "<table" in html
     assert "figures/totals.png" in text
-    assert html.count('src="data:image/png;base64,') == 3  # the figures, inside the page
-    for name in ("totals", "source_bias", "report_checks"):
-        assert (report_dir / "figures" / f"{name}.png").stat().st_size > 20_000
-    for name in ("summary", "source_bias", "report_checks", "reports_used", "reports_excluded"):
+    # the figures are inside the page, each with its version for a phone
+    assert html.count('src="data:image/png;base64,') == 4
+    assert html.count('<source media="(max-width: 40rem)" srcset="data:image/png;base64,') == 4
+    for name in ("totals", "source_bias", "report_checks", "losses_per_month"):
+        for suffix in ("", "_narrow"):
+            assert (report_dir / "figures" / f"{name}{suffix}.png").stat().st_size > 20_000
+    for name in (
+        "summary",
+        "series",
+        "losses_per_month",
+        "source_bias",
+        "report_checks",
+        "reports_used",
+        "reports_excluded",
+    ):
         for suffix in (".md", ".csv", ".json", ".tex"):
             assert (report_dir / "tables" / f"{name}{suffix}").exists()
 
@@ -246,7 +250,7 @@ def test_latex_escapes_every_special_character():
 
 def test_report_figures_draw_50_and_90_percent_bands(small_estimate):
     figures = report_figures(small_estimate)
-    assert set(figures) == {"totals", "source_bias", "report_checks"}
+    assert set(figures) == {"totals", "source_bias", "report_checks", "losses_per_month"}
     for name in ("totals", "source_bias"):
         labels = [t.get_text() for legend in figures[name].legends for t in legend.get_texts()]
         assert "50% credible interval" in labels, name
@@ -327,7 +331,11 @@ def test_report_lists_excluded_reports_and_citations(killed_only, killed_only_di
     assert set(citations) == set(killed_only.used["report_id"])
     assert any("<https://example.org/a_b?x=1&y=2>" in c for c in citations.values())
     html = (killed_only_dir / "report.html").read_text()
-    assert '<a href="https://example.org/a_b?x=1&amp;y=2" rel="noopener noreferrer">' in html
+    # a long address is one long word: the page shows its host, the link keeps it whole
+    assert (
+        '<a href="https://example.org/a_b?x=1&amp;y=2" rel="noopener noreferrer" '
+        'title="https://example.org/a_b?x=1&amp;y=2">example.org/…</a>'
+    ) in html
     assert "<script>" not in html
     assert "kept for the record" in html
     latex = (killed_only_dir / "tables" / "reports_used.tex").read_text()
@@ -353,14 +361,18 @@ def test_report_tables_show_claims_as_worded_and_rounded_estimates(small_estimat
         section((report_dir / "report.md").read_text(), "## Totals over time")
     )
     header, _, *rows = summary[0]
+    assert header[0] == "date"
     last = small_estimate.summary()
-    for quantity, median in zip(last["quantity"], last["median"], strict=True):
-        shown = [r for r in rows if r[1] == quantity][-1][header.index("median")]
-        assert shown == f"{round_figure(median):,}"
+    assert rows[-1][0] == last["date"].iloc[0].date().isoformat()
+    for row in last.itertuples():
+        shown = rows[-1][header.index({"deployed": "troops sent"}.get(row.quantity, row.quantity))]
+        low, high = round_figure(row.lower), round_figure(row.upper)
+        assert shown.removesuffix(" †") == f"{round_figure(row.median):,} ({low:,}–{high:,})"
+        assert shown.endswith(" †") == row.past_last_report
     for name in ("source_conflicts",):
         for suffix in (".md", ".csv", ".json", ".tex"):
             assert (report_dir / "tables" / f"{name}{suffix}").exists()
-    assert "## Source conflicts" in (report_dir / "report.md").read_text()
+    assert "## Sources the others contradict" in (report_dir / "report.md").read_text()
 
 
 def test_cli_fit_writes_everything_and_exits_1_when_diagnostics_fail(simulated, tmp_path, capsys):

@@ -6,6 +6,8 @@
   source group;
 - ``plot_report_checks``: each used report's claim against the figure the
   model predicts its source states (a posterior predictive check);
+- ``plot_losses_per_month``: each month's losses (the increase of each
+  total), with their intervals;
 - ``plot_prior_totals``: the cumulative totals drawn from the prior alone
   (a prior predictive check).
 
@@ -19,14 +21,21 @@ cell to display it.
 >>> plot_totals(estimate).savefig("totals.png")    # doctest: +SKIP
 
 The figures are drawn by one module each (``totals``, ``bias``, ``checks``,
-``prior``) from shared pieces: ``_style`` (colours, line styles, markers,
+``monthly``, ``prior``) from shared pieces: ``_style`` (colours, line styles, markers,
 number and axis formats) and ``_layout`` (canvas, legends, notes, layout).
 """
 
 from nkest.results.plots._style import SURPRISE_COLOUR as SURPRISE_COLOUR
 from nkest.results.plots.bias import plot_source_bias
 from nkest.results.plots.checks import plot_report_checks
+from nkest.results.plots.monthly import plot_losses_per_month
 from nkest.results.plots.prior import plot_prior_totals
 from nkest.results.plots.totals import plot_totals
 
-__all__ = ["plot_prior_totals", "plot_report_checks", "plot_source_bias", "plot_totals"]
+__all__ = [
+    "plot_losses_per_month",
+    "plot_prior_totals",
+    "plot_report_checks",
+    "plot_source_bias",
+    "plot_totals",
+]
