@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: report test test-random test-slow lint docs notebooks validation benchmarks browser layout clean
+.PHONY: report test test-ordered test-random test-slow lint docs notebooks validation benchmarks browser layout clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "nkest needs Python >= 3.12: install it (pyenv install 3.12) or run make PYTHON=python3.12")'
@@ -21,13 +21,19 @@ $(STAMP): pyproject.toml constraints.txt
 report: $(STAMP)
 	$(BIN)/nkest report --dataset dprk --out results/dprk --seed 20251123 --force
 
+# The suite in a random order, shuffled across files, so that a test that passes only
+# after (or before) another one fails; the order's seed is printed, and SEED=N reruns it.
+SEED ?= $(shell echo $$RANDOM)
 test: $(STAMP)
+	@echo "tests in a random order: make test SEED=$(SEED) reruns this order"
+	$(BIN)/python -m pytest -n 2 --random-order-bucket=global --random-order-seed=$(SEED)
+
+# The suite in file order.
+test-ordered: $(STAMP)
 	$(BIN)/python -m pytest -n 2
 
-# The suite in a random order, shuffled across files (SEED reruns one order).
-SEED ?= $(shell echo $$RANDOM)
-test-random: $(STAMP)
-	$(BIN)/python -m pytest -n 2 --random-order-bucket=global --random-order-seed=$(SEED)
+# Kept for the commands people know: the same as make test.
+test-random: test
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --run-slow

@@ -167,6 +167,7 @@ def sentence_caveats(
     *,
     passed: bool,
     date: pd.Timestamp | None = None,
+    median: float | None = None,
 ) -> list[str]:
     """Return what the sentence about ``quantity`` must say about itself (may be empty).
 
@@ -174,7 +175,10 @@ def sentence_caveats(
     false), and "no report of wounded: from the assumed wounded:killed
     ratio" for a quantity no report speaks of (see ``reported_quantities``),
     and "last reported 30 April 2025" when ``date`` lies past the last report
-    of the quantity (see ``last_reports``).
+    of the quantity (see ``last_reports``). For a ``median`` below
+    ``SMALL_COUNT`` it quotes the latest report ("last reported 28 October
+    2025, as 2", or "the latest report says 2"), so that an estimate that
+    differs from it shows it.
     """
     caveats = [] if passed else [UNRELIABLE]
     if quantity in ("killed", "wounded", "casualties") and quantity not in reported_quantities(
@@ -182,9 +186,37 @@ def sentence_caveats(
     ):
         caveats.append(f"no report of {quantity}: from the assumed wounded:killed ratio")
     last = last_reports(used).get(quantity)
-    if date is not None and last is not None and date > last:
-        caveats.append(f"last reported {last.day} {last:%B %Y}")
+    past = date is not None and last is not None and date > last
+    said = (
+        latest_report(used, quantity, date) if median is not None and median < SMALL_COUNT else ""
+    )
+    if past:
+        caveats.append(f"last reported {last.day} {last:%B %Y}" + (f", as {said}" if said else ""))
+    elif said:
+        caveats.append(f"the latest report says {said}")
     return caveats
+
+
+SMALL_COUNT = 100
+"""Below this, a sentence also quotes the latest report: a reader takes a small count as a
+tally, and "an estimated 4" where the sources say 2 must show that it differs."""
+
+
+def latest_report(used: pd.DataFrame, quantity: str, date: pd.Timestamp | None) -> str:
+    """Return the figure of the latest report of ``quantity`` as worded ("2"), or "".
+
+    The latest cumulative observation on or before ``date``; "" when there is none.
+    """
+    rows = used[
+        (used["quantity"] == quantity)
+        & (used["role"] == "observation")
+        & (used["scope"] == "cumulative")
+    ]
+    if date is not None:
+        rows = rows[rows["as_of"] <= date]
+    if not len(rows):
+        return ""
+    return worded(rows.sort_values("as_of").iloc[-1])
 
 
 def cite_sentence(

@@ -348,7 +348,11 @@ class Estimate:
             upper=row["upper"],
             prob=prob,
             caveats=sentence_caveats(
-                quantity, self.used, passed=diagnostics["passed"], date=row["date"]
+                quantity,
+                self.used,
+                passed=diagnostics["passed"],
+                date=row["date"],
+                median=row["median"],
             ),
         )
         draws = self.totals([row["date"]]).sel(quantity=quantity).isel(date=0)

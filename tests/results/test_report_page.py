@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from types import SimpleNamespace
 
@@ -147,3 +148,16 @@ def test_the_report_reads_at_a_desktops_and_a_phones_width(report_dir, tmp_path)
         assert result.problems == [], (result.name, result.problems)
         assert len(result.figures) == 4
         assert result.screenshot.stat().st_size > 50_000
+
+
+def test_a_small_count_is_cited_beside_what_the_reports_say(dprk_estimate):
+    from nkest.results.cite import SMALL_COUNT, latest_report
+
+    last = dprk_estimate.cite("captured").sentence
+    assert dprk_estimate.summary(quantities=["captured"])["median"].iloc[0] < SMALL_COUNT
+    assert re.search(r"; last reported \d+ \w+ \d{4}, as 2\)\.$", last)
+    early = dprk_estimate.cite("captured", "2025-02-01").sentence
+    assert early.endswith("; the latest report says 2).")
+    assert latest_report(dprk_estimate.used, "captured", pd.Timestamp("2024-12-01")) == ""
+    # large counts are not tallies: no figure of a report in their sentence
+    assert "report says" not in dprk_estimate.cite("killed").sentence

@@ -175,7 +175,7 @@ def plot_report_checks(
     ends = ends[np.isfinite(ends) & (ends > 0)]
     # counts below a half are not figures anyone states: the axis starts near 0.5
     ax.set_xlim(max(_LOWEST, float(ends.min()) / 2), float(ends.max()) * 2)
-    ax.xaxis.set_major_locator(LogLocator(base=10, numticks=8))
+    ax.xaxis.set_major_locator(LogLocator(base=10, numticks=4 if narrow else 8))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: count_tick(v)))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.xaxis.set_tick_params(labeltop=True, top=True)
