@@ -165,6 +165,22 @@ def main(argv: list[str] | None = None) -> int:
                     f"({parallel['per_minute'] / serial['per_minute']:.1f}x)",
                 )
             )
+        # The same batch fits through a Dask executor, as a study on a cluster runs them.
+        size = batch
+        one = workload("throughput_dask", fits, size["draws"], size["tune"], size["chains"], 1)
+        two = workload("throughput_dask", fits, size["draws"], size["tune"], size["chains"], 2)
+        results["throughput"]["dask"] = {"one_worker": one, "two_workers": two, "size": size}
+        rows.append(
+            (
+                f"throughput on a local Dask cluster, fits per minute ({size['chains']} x "
+                f"{size['draws']} draws)",
+                f"{max(one['per_minute'], two['per_minute']):.1f}",
+                ">= 60",
+                f"one worker {one['per_minute']:.1f}/min; two workers "
+                f"{two['per_minute']:.1f}/min ({two['per_minute'] / one['per_minute']:.1f}x); "
+                "single-threaded workers, each compiled once",
+            )
+        )
 
     if "scale" in chosen:
         cases = (

@@ -306,6 +306,35 @@ def throughput(fits: int, draws: int, tune: int, chains: int, workers: int) -> d
     return {"fits": fits, "workers": workers, "seconds": elapsed, "per_minute": 60 * fits / elapsed}
 
 
+def throughput_dask(fits: int, draws: int, tune: int, chains: int, workers: int) -> dict:
+    """The same fits on a local Dask cluster of ``workers`` single-threaded worker processes.
+
+    Through ``run_fits(..., executor=client.get_executor())``, as a study on a
+    real cluster would run; every worker compiles the model once first.
+    """
+    from dask.distributed import Client, LocalCluster
+
+    import nkest
+    from nkest.validate.parallel import FitTask, run_fits
+
+    reports = nkest.load_dataset("dprk")
+    settings = {"draws": draws, "tune": tune, "chains": chains, "random_seed": 1, "cores": 1}
+    tasks = [FitTask(_revised(reports, i), settings, _median) for i in range(fits)]
+    with (
+        LocalCluster(n_workers=workers, threads_per_worker=1, processes=True) as cluster,
+        Client(cluster) as client,
+    ):
+        client.run(_fit_one, (reports, settings))  # compile once on every worker
+        start = time.perf_counter()
+        run_fits(tasks, executor=client.get_executor())
+        elapsed = time.perf_counter() - start
+    return {"fits": fits, "workers": workers, "seconds": elapsed, "per_minute": 60 * fits / elapsed}
+
+
+def _median(estimate) -> float:
+    return float(estimate.summary().iloc[0]["median"])
+
+
 def _revised(reports, i: int):
     """The reports with one figure revised by 10%: new data, the same model structure.
 

@@ -12,6 +12,7 @@ import argparse
 import datetime as dt
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -58,6 +59,8 @@ class Settings:
     coverage: int = 100
     workers: int | None = None
     quick: bool = False
+    executor: Executor | None = None
+    """Where the fits run (a Dask cluster's ``client.get_executor()``); default local."""
 
     @classmethod
     def small(cls, workers: int | None = None) -> Settings:
@@ -131,7 +134,7 @@ Raw results: {page.save(result.totals, "recovery_totals")}.
 
 def _sbc(page: _Page, settings: Settings) -> str:
 
-    result = run_sbc(settings.sbc, max_workers=settings.workers)
+    result = run_sbc(settings.sbc, max_workers=settings.workers, executor=settings.executor)
     page.save(result.ranks, "sbc_ranks")
     table = result.uniformity()
     worst = table["p_value"].min()
@@ -166,7 +169,9 @@ recovery and coverage studies instead.
 
 def _coverage(page: _Page, settings: Settings) -> str:
 
-    results = run_coverage(settings.coverage, max_workers=settings.workers)
+    results = run_coverage(
+        settings.coverage, max_workers=settings.workers, executor=settings.executor
+    )
     page.save(results, "coverage")
     return coverage_section(results)
 
@@ -218,6 +223,7 @@ def _dprk_predictive(page: _Page, settings: Settings, estimate: Estimate) -> str
         draws=draws,
         tune=draws,
         max_workers=settings.workers or 1,
+        executor=settings.executor,
     )
     page.save(future, "dprk_leave_future_out")
     rate = future_rate(future)
@@ -291,6 +297,7 @@ def _dprk_conflicts(page: _Page, settings: Settings, estimate: Estimate) -> str:
         draws=draws,
         tune=draws,
         max_workers=settings.workers or 1,
+        executor=settings.executor,
     )
     page.save(loso, "dprk_leave_one_source_out")
     last = loso[loso["date"] == loso["date"].max()]
@@ -558,10 +565,19 @@ def main(argv: list[str] | None = None) -> None:
         "sections are reused; 'none' only assembles the page",
     )
     parser.add_argument("--sbc", type=int, default=None, help="SBC simulations (default 400)")
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        help="address of a Dask scheduler (tcp://host:8786): the fits run on its cluster",
+    )
     args = parser.parse_args(argv)
     settings = Settings.small(args.workers) if args.quick else Settings(workers=args.workers)
     if args.sbc:
         settings = replace(settings, sbc=args.sbc)
+    if args.scheduler:
+        from dask.distributed import Client
+
+        settings = replace(settings, executor=Client(args.scheduler).get_executor())
     only = tuple(filter(None, (name.strip() for name in args.only.split(","))))
     print(f"wrote {publish(args.root, settings, only)}")
 

@@ -444,32 +444,77 @@ def test_a_source_keeps_its_colour_whatever_the_other_sources():
     for k in range(1, len(ordered)):
         fewer = source_palette(ordered[:k])
         assert fewer == {name: together[name] for name in ordered[:k]}
-    many = source_palette([f"S{i}" for i in range(40)])
+    many = source_palette([f"S{i}" for i in range(60)])
     assert set(many.values()) == set(SOURCE_PALETTE)
 
 
-def test_the_source_palette_has_no_near_twins():
+def _cielab(colour) -> np.ndarray:
     from matplotlib.colors import to_rgb
 
+    rgb = np.array(to_rgb(colour))
+    linear = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+    matrix = np.array(
+        [[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]]
+    )
+    xyz = matrix @ linear / np.array([0.95047, 1.0, 1.08883])
+    f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
+    return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
+
+
+def _ciede2000(first: np.ndarray, second: np.ndarray) -> float:
+    """The CIEDE2000 colour difference (Sharma, Wu and Dalal 2005)."""
+    (l1, a1, b1), (l2, a2, b2) = first, second
+    mean_c = (np.hypot(a1, b1) + np.hypot(a2, b2)) / 2
+    g = 0.5 * (1 - np.sqrt(mean_c**7 / (mean_c**7 + 25**7)))
+    a1, a2 = (1 + g) * a1, (1 + g) * a2
+    c1, c2 = np.hypot(a1, b1), np.hypot(a2, b2)
+    h1, h2 = np.degrees(np.arctan2(b1, a1)) % 360, np.degrees(np.arctan2(b2, a2)) % 360
+    dh = h2 - h1
+    dh = dh - 360 if dh > 180 else dh + 360 if dh < -180 else dh
+    dh = 0.0 if c1 * c2 == 0 else dh
+    big_dh = 2 * np.sqrt(c1 * c2) * np.sin(np.radians(dh / 2))
+    mean_l, mean_cp = (l1 + l2) / 2, (c1 + c2) / 2
+    hue = h1 + h2
+    mean_h = hue if c1 * c2 == 0 else (hue + 360) / 2 if abs(h1 - h2) > 180 else hue / 2
+    mean_h %= 360
+    t = (
+        1
+        - 0.17 * np.cos(np.radians(mean_h - 30))
+        + 0.24 * np.cos(np.radians(2 * mean_h))
+        + 0.32 * np.cos(np.radians(3 * mean_h + 6))
+        - 0.20 * np.cos(np.radians(4 * mean_h - 63))
+    )
+    rotation = 30 * np.exp(-(((mean_h - 275) / 25) ** 2))
+    rc = 2 * np.sqrt(mean_cp**7 / (mean_cp**7 + 25**7))
+    sl = 1 + 0.015 * (mean_l - 50) ** 2 / np.sqrt(20 + (mean_l - 50) ** 2)
+    sc, sh = 1 + 0.045 * mean_cp, 1 + 0.015 * mean_cp * t
+    rt = -np.sin(np.radians(2 * rotation)) * rc
+    dl, dc = l2 - l1, c2 - c1
+    return float(
+        np.sqrt((dl / sl) ** 2 + (dc / sc) ** 2 + (big_dh / sh) ** 2 + rt * dc / sc * big_dh / sh)
+    )
+
+
+def test_ciede2000_matches_published_pairs():
+    # pairs 1 and 17 of Sharma, Wu and Dalal's test data
+    assert _ciede2000(
+        np.array([50.0, 2.6772, -79.7751]), np.array([50.0, 0.0, -82.7485])
+    ) == pytest.approx(2.0425, abs=1e-4)
+    assert _ciede2000(np.array([50.0, 2.5, 0.0]), np.array([73.0, 25.0, -18.0])) == pytest.approx(
+        27.1492, abs=1e-4
+    )
+
+
+def test_the_source_palette_has_no_near_twins():
     from nkest.results.plots._style import SOURCE_PALETTE
 
-    def lab(colour: str) -> np.ndarray:
-        rgb = np.array(to_rgb(colour))
-        linear = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
-        xyz = (
-            np.array([[0.4124, 0.3576, 0.1805], [0.2126, 0.7152, 0.0722], [0.0193, 0.1192, 0.9505]])
-            @ linear
-            / np.array([0.95047, 1.0, 1.08883])
-        )
-        f = np.where(xyz > 0.008856, np.cbrt(xyz), 7.787 * xyz + 16 / 116)
-        return np.array([116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])])
-
-    labs = [lab(c) for c in SOURCE_PALETTE]
-    gaps = [np.linalg.norm(a - b) for i, a in enumerate(labs) for b in labs[i + 1 :]]
-    assert min(gaps) >= 25
+    labs = [_cielab(c) for c in SOURCE_PALETTE]
+    assert len(SOURCE_PALETTE) >= 24
+    gaps = [_ciede2000(a, b) for i, a in enumerate(labs) for b in labs[i + 1 :]]
+    assert min(gaps) >= 14.9
     # nor do they look like the grey of excluded reports or the black of floors and caps
-    for reserved in ("0.55", "black"):
-        assert min(np.linalg.norm(lab(reserved) - x) for x in labs) >= 25
+    for reserved in ("0.55", "black", "white"):
+        assert min(_ciede2000(_cielab(reserved), x) for x in labs) >= 19
 
 
 def test_plots_leave_global_state_alone(small_estimate, close_figures):

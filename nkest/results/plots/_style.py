@@ -302,11 +302,22 @@ SOURCE_PALETTE = (
     "#800000",  # maroon
     "#808000",  # olive
     "#000075",  # navy
+    "#005531",  # dark green
+    "#e7b600",  # gold
+    "#793d55",  # plum
+    "#9279aa",  # grey violet
+    "#006d86",  # petrol
+    "#554900",  # dark olive
+    "#b6b686",  # khaki
+    "#00dbb6",  # aqua
+    "#b6796d",  # rosy brown
 )
-"""Colours of the sources: fifteen that no two readers confuse (after Trubetskoy's
-twenty distinct colours, without the grey that means "excluded", the black of
-floors and caps, and the colours too pale to see on white). Each pair differs by
-at least 25 in CIELAB (``tests/results/test_plots.py``)."""
+"""Colours of the sources: twenty-four that no two readers confuse side by side.
+The first fifteen are Trubetskoy's distinct colours, without the grey that means
+"excluded", the black of floors and caps, and the colours too pale to see on white;
+the other nine were chosen one by one as the farthest from all before them. Each
+pair differs by at least 15 in CIEDE2000 (``tests/results/test_plots.py``); a chart
+with more sources than colours shares them."""
 
 
 def _name_slot(name: str) -> int:

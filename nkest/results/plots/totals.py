@@ -218,7 +218,7 @@ def plot_totals(
         draw_fan(panel, inner[inner["quantity"] == quantity], band_out, log_scale)
         last = last_read.get(quantity)
         if last is not None and start <= last < end:
-            _mark_last_report(panel, quantity, last)
+            _mark_last_report(panel, quantity, last, right=(last - start) / (end - start) > 0.8)
             kinds.add("last report")
         if show_excluded:
             for row in excluded[excluded["quantity"] == quantity].itertuples():
@@ -352,20 +352,23 @@ def _label_last(ax: Axes, band: pd.DataFrame, prob: float, *, narrow: bool = Fal
     )
 
 
-def _mark_last_report(ax: Axes, quantity: str, last: pd.Timestamp) -> None:
-    """Mark the last report of a quantity: to its right the band follows the model alone."""
+def _mark_last_report(ax: Axes, quantity: str, last: pd.Timestamp, *, right: bool) -> None:
+    """Mark the last report of a quantity: to its right the band follows the model alone.
+
+    ``right``: the line is near the panel's right edge, so its label goes on its left.
+    """
     ax.axvline(
         last, color=KEY_COLOUR, lw=1.0, ls=LAST_REPORT_STYLE, zorder=1.5, gid=f"last:{quantity}"
     )
     ax.text(
         last,
         0.72,  # below the two-line label of the last date's estimate in the corner
-        " last report",
+        "last report " if right else " last report",
         in_layout=False,
         transform=ax.get_xaxis_transform(),
         fontsize=SMALL_FONT,
         color=KEY_COLOUR,
-        ha="left",
+        ha="right" if right else "left",
         va="top",
     )
 
