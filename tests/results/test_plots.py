@@ -650,3 +650,32 @@ def test_prior_totals(close_figures):
     assert high <= mdates.date2num(end)
     with pytest.raises(ValueError, match="quantities"):
         plots.plot_prior_totals(prior, quantities=["captured prisoners"])
+
+
+def test_few_sources_are_named_beside_their_reports_instead_of_in_a_legend(
+    small_estimate, dprk_estimate, close_figures
+):
+    fig = plots.plot_totals(small_estimate)
+    close_figures(fig)
+    named = {
+        t.get_text(): t
+        for ax in fig.axes
+        for t in ax.texts
+        if (t.get_gid() or "").startswith("label:")
+    }
+    shown = set(small_estimate.used.query("role == 'observation'")["source"])
+    assert set(named) == shown
+    assert "Sources (colour)" not in [legend.get_title().get_text() for legend in fig.legends]
+    # each name in its source's colour, inside its panel, apart from the others
+    palette = plots._style.source_colours(small_estimate)
+    renderer = fig.canvas.get_renderer()
+    for name, text in named.items():
+        assert to_rgba(text.get_color()) == to_rgba(palette[name])
+        box, panel = text.get_window_extent(renderer), text.axes.get_window_extent(renderer)
+        assert panel.x0 <= box.x0
+        assert box.x1 <= panel.x1
+    # fifteen sources do not fit: the legend stays
+    dprk = plots.plot_totals(dprk_estimate)
+    close_figures(dprk)
+    assert "Sources (colour)" in [legend.get_title().get_text() for legend in dprk.legends]
+    assert not [t for ax in dprk.axes for t in ax.texts if (t.get_gid() or "").startswith("label:")]

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
@@ -54,6 +55,7 @@ from nkest.results.plots._style import (
     draw_fan,
     format_count_axis,
     format_date_axis,
+    literal,
     marker_handle,
     pct,
     source_colours,
@@ -114,7 +116,10 @@ def plot_totals(
 
     The reports are drawn as their sources stated them, before the model's
     correction for each source's bias, so a source the model finds to
-    over-report sits above the band.
+    over-report sits above the band. With up to eight sources, each is named
+    beside its last report in each panel, in its colour (``gid``
+    ``"label:<source>"``), where the names fit without overlapping; otherwise,
+    and always with more sources, a legend names the colours.
 
     Parameters
     ----------
@@ -238,7 +243,12 @@ def plot_totals(
         return fig
 
     below: list[Legend | Text] = []
-    if show_reports and len(observations):
+    panels = dict(zip(quantities, axes, strict=True))
+    if (
+        show_reports
+        and len(observations)
+        and not _label_directly(fig, panels, targets, drawn, colours)
+    ):
         below.append(_source_legend(fig, colours, width))
     below.append(_key_legend(fig, kinds, prob_inner, prob, width))
     caption = (
@@ -451,6 +461,66 @@ def _draw_excluded(ax: Axes, row: Any) -> None:
 
 
 # -- source colours and legends --------------------------------------------------------
+
+
+DIRECT_LABELS_MOST = 8
+"""Up to this many sources are named beside their last report instead of in a legend."""
+
+
+def _label_directly(
+    fig: Figure,
+    panels: dict[str, Axes],
+    targets: dict[str, tuple[str, ...]],
+    drawn: pd.DataFrame,
+    colours: dict[str, Any],
+) -> bool:
+    """Name each source beside its last report in each panel, in its colour, where they fit.
+
+    Returns False, drawing nothing, when there are more than
+    ``DIRECT_LABELS_MOST`` sources or when a name would overlap another or
+    leave its panel: the legend is drawn instead.
+    """
+    if not 0 < len(colours) <= DIRECT_LABELS_MOST:
+        return False
+    observed = drawn[drawn["role"] == "observation"].sort_values("as_of")
+    labels = []
+    for quantity, ax in panels.items():  # each source named at its last report in each panel
+        on_panel = observed[observed["target"].isin(targets[quantity])]
+        for source, rows in on_panel.groupby("source", sort=False):
+            row = rows.iloc[-1]
+            y = row["value"] if pd.notna(row["value"]) else row["lower"]
+            x = row["period_end"] if pd.notna(row["period_end"]) else row["as_of"]
+            labels.append(
+                ax.annotate(
+                    literal(source),
+                    (x, y),
+                    xytext=(5, 5),
+                    textcoords="offset points",
+                    fontsize=SMALL_FONT,
+                    color=colours[source],
+                    fontweight="bold",
+                    gid=f"label:{source}",
+                    zorder=7,
+                    path_effects=[patheffects.withStroke(linewidth=2.5, foreground="white")],
+                )
+            )
+    renderer = fig.canvas.get_renderer()
+    for label in labels:  # a name that would leave its panel on the right goes on the left
+        if label.get_window_extent(renderer).x1 > label.axes.get_window_extent(renderer).x1:
+            label.set_horizontalalignment("right")
+            label.xyann = (-5, 5)
+    boxes = [label.get_window_extent(renderer).expanded(1.15, 1.3) for label in labels]
+    inside = all(
+        label.axes.get_window_extent(renderer).contains(box.x0, box.y0)
+        and label.axes.get_window_extent(renderer).contains(box.x1, box.y1)
+        for label, box in zip(labels, boxes, strict=True)
+    )
+    apart = not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1 :])
+    if inside and apart:
+        return True
+    for label in labels:
+        label.remove()
+    return False
 
 
 def _source_legend(fig: Figure, colours: dict[str, Any], width: float) -> Legend:
