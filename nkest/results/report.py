@@ -411,6 +411,14 @@ def past_last_report_note(estimate: Estimate) -> str:
     )
 
 
+def _reader_table(frame: pd.DataFrame) -> str:
+    """Return a table as the report shows it: column names as words ("as of", not "as_of").
+
+    The table files (``tables/``) keep the names code reads.
+    """
+    return format_table(frame.rename(columns=lambda name: str(name).replace("_", " ")))
+
+
 def diagnostics_table(diagnostics: Mapping[str, Any]) -> pd.DataFrame:
     """Return each sampler diagnostic with its value and the threshold it must meet."""
     ess_floor = THRESHOLDS["ess_per_chain"] * diagnostics["chains"]
@@ -489,7 +497,7 @@ def render_markdown(
     checks = tables["report_checks"]
     surprising = checks[checks["tail_p"] < SURPRISE_LEVEL].sort_values("tail_p")
     surprising_text = (
-        format_table(surprising[_SURPRISING_COLUMNS])
+        _reader_table(surprising[_SURPRISING_COLUMNS])
         if len(surprising)
         else f"No report has a tail probability below {SURPRISE_LEVEL}."
     )
@@ -515,14 +523,14 @@ def render_markdown(
         "past_note": markdown_text(past_last_report_note(estimate)),
         "early_note": early_totals_note(estimate, report_dates(estimate)),
         "identification": markdown_text(estimate.identification),
-        "bias_table": format_table(tables["source_bias"]),
+        "bias_table": _reader_table(tables["source_bias"]),
         "surprising": surprising_text,
         "conflicts_words": conflicts_in_words(estimate, tables["source_conflicts"]),
-        "conflicts_table": format_table(tables["source_conflicts"]),
+        "conflicts_table": _reader_table(tables["source_conflicts"]),
         "used_count": str(len(used)),
-        "used_table": format_table(used),
+        "used_table": _reader_table(used),
         "excluded_count": str(len(excluded)),
-        "excluded_table": format_table(excluded) if len(excluded) else "None.",
+        "excluded_table": _reader_table(excluded) if len(excluded) else "None.",
         "sampler": sampling.sampler,
         "chains": str(sampling.chains),
         "draws": f"{sampling.draws:,}",
