@@ -74,7 +74,9 @@ def label_table_cells(html: str) -> str:
 
     def label(match: re.Match[str]) -> str:
         inner = match.group(1)
-        head, _, body = inner.partition("</thead>")
+        head, has_head, body = inner.partition("</thead>")
+        if not has_head:  # a table without a header has no names to give
+            return match.group(0)
         names = [
             escape(unescape(_TAG.sub("", cell)).strip()) for cell in _HEADER_CELL.findall(head)
         ]
@@ -88,9 +90,7 @@ def label_table_cells(html: str) -> str:
 
         body = _ROW.sub(label_row, body)
         kind = ' class="cards"' if len(names) > CARD_COLUMNS else ""
-        return (
-            f"<table{kind}>{head}</thead>{body}</table>" if _ else f"<table{kind}>{inner}</table>"
-        )
+        return f"<table{kind}>{head}</thead>{body}</table>"
 
     return _TABLE.sub(label, html)
 

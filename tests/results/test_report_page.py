@@ -161,3 +161,8 @@ def test_a_small_count_is_cited_beside_what_the_reports_say(dprk_estimate):
     assert latest_report(dprk_estimate.used, "captured", pd.Timestamp("2024-12-01")) == ""
     # large counts are not tallies: no figure of a report in their sentence
     assert "report says" not in dprk_estimate.cite("killed").sentence
+
+
+def test_a_table_without_a_header_is_left_as_it_is():
+    html = "<table><tbody><tr><td>1</td></tr></tbody></table>"
+    assert label_table_cells(html) == html
