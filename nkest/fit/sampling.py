@@ -12,8 +12,12 @@ import importlib.util
 import json
 import logging
 import os
+import signal
+import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -196,36 +200,62 @@ def _sample_nutpie(
     # A bar where one can see it (a terminal, a notebook); elsewhere a line every few seconds.
     bar = progressbar and interactive()
     log = ProgressLog(chains) if progressbar and not bar else None
-    sampler = nutpie.sample(
-        with_data,
-        draws=draws,
-        tune=tune,
-        chains=chains,
-        cores=cores,
-        seed=seed,
-        progress_bar=bar,
-        progress_callback=log,
-        progress_rate=100 if bar else 500,
-        save_warmup=False,
-        target_accept=options.target_accept,
-        # Mass matrix from the draws rather than the gradients: on the DPRK data it
-        # doubles to triples the minimum ESS for the same cost (docs/performance.md).
-        adaptation="draw_diag",
-        blocking=False,
-    )
-    # nutpie's own blocking wait does not return to Python until sampling ends, so
-    # Ctrl-C would wait for it; and on an interrupt it returns the draws so far as if
-    # they were the fit. Waiting here in short sleeps lets Ctrl-C stop the chains at
-    # once and raise, as in any other Python code.
-    try:
-        while not _finished(sampler):
-            time.sleep(_POLL_SECONDS)
-    except KeyboardInterrupt:
-        sampler.cancel()
-        raise
+    # Ctrl-C is caught as a flag while nutpie runs: an interrupt raised inside Python code
+    # that nutpie's native code calls back could be swallowed there, and the fit would go on.
+    with _interrupt_flag() as interrupted:
+        sampler = nutpie.sample(
+            with_data,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=cores,
+            seed=seed,
+            progress_bar=bar,
+            progress_callback=log,
+            progress_rate=100 if bar else 500,
+            save_warmup=False,
+            target_accept=options.target_accept,
+            # Mass matrix from the draws rather than the gradients: on the DPRK data it
+            # doubles to triples the minimum ESS for the same cost (docs/performance.md).
+            adaptation="draw_diag",
+            blocking=False,
+        )
+        # nutpie's own blocking wait does not return to Python until sampling ends, so
+        # Ctrl-C would wait for it; and on an interrupt it returns the draws so far as if
+        # they were the fit. Waiting here in short sleeps lets Ctrl-C stop the chains at
+        # once and raise, as in any other Python code.
+        try:
+            while not _finished(sampler):
+                if interrupted.is_set():
+                    raise KeyboardInterrupt
+                time.sleep(_POLL_SECONDS)
+        except KeyboardInterrupt:
+            sampler.cancel()
+            raise
+    if interrupted.is_set():  # Ctrl-C as the last draw came in: still an interrupt
+        raise KeyboardInterrupt
     tree = sampler.wait()
     seconds["sample"] = time.perf_counter() - start
     return tree
+
+
+@contextmanager
+def _interrupt_flag() -> Iterator[threading.Event]:
+    """Turn Ctrl-C (SIGINT) into a flag while native code runs, then restore the handler.
+
+    Outside the main thread no handler can be set: the flag then never rises, and an
+    interrupt reaches the code as Python delivers it.
+    """
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, lambda signum, frame: flag.set())
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _finished(sampler) -> bool:
