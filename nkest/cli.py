@@ -36,7 +36,8 @@ from nkest.model.grid import parse_freq
 from nkest.model.options import SAMPLERS, FitOptions, make_options
 from nkest.reports import Reports, load_reports
 from nkest.results import report as report_module
-from nkest.results.fitting import fit
+from nkest.results.compare import compare
+from nkest.results.fitting import fit, load
 from nkest.results.report import headline_sentences
 from nkest.version import __version__
 
@@ -242,12 +243,7 @@ def _parser() -> argparse.ArgumentParser:
         "--quantity", default="killed", help="whose movers to weigh (default killed)"
     )
     comparison.add_argument("--date", help="the date to compare at (default: the old fit's end)")
-    comparison.add_argument(
-        "--prob",
-        type=_probability,
-        default=0.9,
-        help="probability of the credible intervals (default 0.9)",
-    )
+    _add_prob(comparison)
     comparison.set_defaults(run=_compare)
     return parser
 
@@ -257,6 +253,15 @@ def _add_input(parser: argparse.ArgumentParser) -> None:
     source.add_argument("reports", nargs="?", help="a CSV file (or an .xlsx workbook) of reports")
     source.add_argument(
         "--dataset", choices=list_datasets(), help="a bundled dataset instead of a file"
+    )
+
+
+def _add_prob(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--prob",
+        type=_probability,
+        default=0.9,
+        help="probability of the credible intervals (default 0.9)",
     )
 
 
@@ -321,12 +326,7 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
         "is refitted with longer tuning, more draws or smaller steps while the budget allows "
         "(default 600 with the default --draws and --tune, else 0: no refit)",
     )
-    parser.add_argument(
-        "--prob",
-        type=_probability,
-        default=0.9,
-        help="probability of the credible intervals (default 0.9)",
-    )
+    _add_prob(parser)
     parser.add_argument(
         "--sampler",
         default=_DEFAULTS.sampler,
@@ -380,8 +380,6 @@ def _load(args: argparse.Namespace) -> Reports:
 
 def _saved_fit(path: Path, option: str):
     """Load a saved fit from its file or from the report directory that holds it."""
-    from nkest.results.fitting import load
-
     file = path / "fit.nc" if path.is_dir() else path
     if not file.exists():
         raise BadInput(f"{option}: no saved fit at {file}")
@@ -526,8 +524,6 @@ def _fit(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from nkest.results.compare import compare
-
     old, new = _saved_fit(args.old, "old"), _saved_fit(args.new, "new")
     try:
         comparison = compare(old, new, quantity=args.quantity, date=args.date, prob=args.prob)

@@ -311,7 +311,6 @@ class Reports:
             Listing every problem in the new rows, or every ``report_id``
             they share with these reports.
         """
-        given_ids: set[str] | None = None
         if isinstance(new, Reports):
             added = new.to_frame()
             given_ids = set(added["report_id"])
@@ -345,7 +344,7 @@ class Reports:
             raise ReportError(problems, origin)
         renamed = []
         for rid in added["report_id"]:
-            candidate, suffix = (rid, 1) if rid not in taken else (f"{rid}-new", 1)
+            candidate, suffix = (rid if rid not in taken else f"{rid}-new"), 1
             while candidate in taken:
                 suffix += 1
                 candidate = f"{rid}-new-{suffix}"

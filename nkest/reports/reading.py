@@ -126,14 +126,7 @@ def _read_spreadsheet(path: Path) -> RawTable:
             continue
         cells = cells[: len(columns)] + [""] * (len(columns) - len(cells))
         rows.append(RawRow(f"row {number}", dict(zip(columns, cells, strict=True))))
-    if problems:
-        raise ReportError(problems, origin)
-    if not rows:
-        raise ReportError(
-            [Problem("file", None, None, "at least one report, but the sheet has only a header")],
-            origin,
-        )
-    return RawTable(tuple(columns), tuple(rows), origin)
+    return _table(columns, rows, problems, origin, "sheet")
 
 
 def _read_csv_file(path: Path) -> RawTable:
@@ -241,13 +234,21 @@ def _parse_csv_text(text: str, origin: str) -> RawTable:
             )
             continue
         rows.append(RawRow(where, dict(zip(columns, record, strict=True))))
+    return _table(columns, rows, problems, origin, "file")
+
+
+def _table(
+    columns: list[str], rows: list[RawRow], problems: list[Problem], origin: str, kind: str
+) -> RawTable:
+    """Return the rows read from a file as a table, or raise every problem found in it.
+
+    ``kind`` names what was read ("file", "sheet") in the message for a header alone.
+    """
     if problems:
         raise ReportError(problems, origin)
     if not rows:
-        raise ReportError(
-            [Problem("file", None, None, "at least one report, but the file has only a header")],
-            origin,
-        )
+        expected = f"at least one report, but the {kind} has only a header"
+        raise ReportError([Problem("file", None, None, expected)], origin)
     return RawTable(tuple(columns), tuple(rows), origin)
 
 

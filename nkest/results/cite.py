@@ -15,9 +15,12 @@ __all__ = [
     "UNRELIABLE",
     "Citation",
     "cite_sentence",
+    "count",
     "counted",
     "dataset_words",
+    "interval_text",
     "last_reports",
+    "quantity_name",
     "reported_quantities",
     "round_figure",
     "sentence_caveats",
@@ -105,6 +108,29 @@ def round_figure(value: float, digits: int = 2) -> int:
         return math.floor(value + 0.5)
     unit = 10 ** (math.floor(math.log10(value)) - digits + 1)
     return int(math.floor(value / unit + 0.5) * unit)
+
+
+def count(value: float) -> str:
+    """Write an estimated count as ``cite`` does: two significant figures, thousands separators.
+
+    A value that is not a count (negative, infinite, NaN) is written "–".
+    """
+    if not math.isfinite(value) or value < 0:
+        return "–"
+    return f"{round_figure(value):,}"
+
+
+def interval_text(median: float, lower: float, upper: float) -> str:
+    """Write a median and its interval as the tables show them: "2,300 (1,400–4,200)"."""
+    return f"{count(median)} ({count(lower)}–{count(upper)})"
+
+
+_QUANTITY_NAMES = {"deployed": "troops sent"}
+
+
+def quantity_name(quantity: str) -> str:
+    """Name a quantity for readers: "troops sent" for ``deployed``, the others as they are."""
+    return _QUANTITY_NAMES.get(quantity, quantity)
 
 
 def dataset_words(metadata: Mapping[str, Any]) -> str:

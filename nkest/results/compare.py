@@ -29,7 +29,7 @@ import pandas as pd
 from nkest.errors import OptionError
 from nkest.fit.per_report import LOG_LIKELIHOOD_TOLERANCE, PARETO_K_RELIABLE
 from nkest.reports.schema import COLUMNS
-from nkest.results.cite import round_figure, worded
+from nkest.results.cite import count, interval_text, quantity_name, worded
 from nkest.results.markup import markdown_text
 from nkest.results.summaries import DEFAULT_PROB, check_prob, headline_quantities
 from nkest.results.tables import format_table
@@ -102,7 +102,7 @@ class Comparison:
                     f"- {markdown_text(row.report_id)}, {row.change}: "
                     f"{markdown_text(row.source)}, {markdown_text(row.quantity)} "
                     f'"{markdown_text(row.figure)}" ({when.day} {when:%B %Y}) '
-                    f"{sign} it by about {_count(abs(row.moved))}{note}."
+                    f"{sign} it by about {count(abs(row.moved))}{note}."
                 )
         return "\n".join(lines)
 
@@ -111,14 +111,13 @@ class Comparison:
 
         def interval(prefix: str) -> list[str]:
             return [
-                f"{_count(r[prefix + 'median'])} "
-                f"({_count(r[prefix + 'lower'])}–{_count(r[prefix + 'upper'])})"
+                interval_text(r[prefix + "median"], r[prefix + "lower"], r[prefix + "upper"])
                 for _, r in frame.iterrows()
             ]
 
         return pd.DataFrame(
             {
-                "quantity": [_NAMES.get(q, q) for q in frame["quantity"]],
+                "quantity": [quantity_name(q) for q in frame["quantity"]],
                 "before": interval("old_"),
                 "now": interval("new_"),
                 "change": [f"{c:+.0%}" for c in frame["change"]],
@@ -130,13 +129,6 @@ class Comparison:
 
     def _repr_markdown_(self) -> str:
         return self.to_markdown()
-
-
-_NAMES = {"deployed": "troops sent"}
-
-
-def _count(value: float) -> str:
-    return f"{round_figure(float(value)):,}"
 
 
 def _row_hashes(estimate: Estimate) -> pd.Series:

@@ -79,6 +79,8 @@ class Estimate:
         # ``fit`` checks the draws before it keeps them; computing that again costs seconds.
         self._sampler_diagnostics = sampler_diagnostics
         self._diagnostics: dict[str, Any] | None = None
+        # PSIS over every report's log-likelihood: the report asks for it more than once
+        self._loo_checks: dict[int, pd.DataFrame] = {}
         self.posterior = per_report.with_report_log_likelihood(
             posterior, design, options.constraint_scale
         )
@@ -181,10 +183,7 @@ class Estimate:
         quantities = self._check_quantities(quantities)
         draws = self.totals(dates).sel(quantity=quantities)
         table = summaries.interval_table(draws, prob, index=("date", "quantity"))
-        order = {q: i for i, q in enumerate(quantities)}
-        table = table.sort_values(
-            ["date", "quantity"], key=lambda c: c.map(order) if c.name == "quantity" else c
-        ).reset_index(drop=True)
+        table = _in_quantity_order(table, "date", quantities)
         last = table["quantity"].map(last_reports(self.used))
         table["past_last_report"] = last.isna() | (table["date"] > last)
         return table
@@ -233,10 +232,7 @@ class Estimate:
             table["end"] == (table["start"] + pd.offsets.MonthBegin(1))
         )
         table["partial"] = ~whole
-        order = {q: i for i, q in enumerate(quantities)}
-        table = table.sort_values(
-            ["end", "quantity"], key=lambda c: c.map(order) if c.name == "quantity" else c
-        ).reset_index(drop=True)
+        table = _in_quantity_order(table, "end", quantities)
         read = table["quantity"].map(last_reports(self.used))
         table["past_last_report"] = read.isna() | (table["start"] >= read)
         return table
@@ -458,9 +454,11 @@ class Estimate:
             the figure is below the claim's midpoint on the log scale; uniform
             over reports if the model is calibrated).
         """
-        return per_report.loo_checks(
-            self.posterior, self._design, self.options.constraint_scale, random_seed
-        )
+        if random_seed not in self._loo_checks:
+            self._loo_checks[random_seed] = per_report.loo_checks(
+                self.posterior, self._design, self.options.constraint_scale, random_seed
+            )
+        return self._loo_checks[random_seed].copy()
 
     def diagnostics(self) -> dict[str, Any]:
         """Return the sampler diagnostics over every free parameter and the latent totals.
@@ -585,3 +583,11 @@ class Estimate:
                 f"quantities must be among {', '.join(self.quantities)}; got {names!r}"
             )
         return names
+
+
+def _in_quantity_order(table: pd.DataFrame, by: str, quantities: Sequence[str]) -> pd.DataFrame:
+    """Sort a table by ``by`` (a date column), then by the quantities' order as given."""
+    order = {q: i for i, q in enumerate(quantities)}
+    return table.sort_values(
+        [by, "quantity"], key=lambda c: c.map(order) if c.name == "quantity" else c
+    ).reset_index(drop=True)

@@ -22,7 +22,13 @@ from nkest.files import check_replaceable, replace_output
 from nkest.fit.per_report import source_conflicts
 from nkest.model.design import resolved_origin
 from nkest.results import plots
-from nkest.results.cite import dataset_words, last_reports, round_figure, worded
+from nkest.results.cite import (
+    dataset_words,
+    interval_text,
+    last_reports,
+    quantity_name,
+    worded,
+)
 from nkest.results.compare import Comparison, compare
 from nkest.results.markup import markdown_text, safe_html
 from nkest.results.page import NARROW_SUFFIX, label_table_cells, narrow_figures, shorten_link_texts
@@ -371,26 +377,22 @@ def conflicts_in_words(
     return "\n".join(lines)
 
 
-def summary_view(summary: pd.DataFrame, estimate: Estimate) -> pd.DataFrame:
+def summary_view(summary: pd.DataFrame) -> pd.DataFrame:
     """Return the summary as a reader's table: a row per date, "median (lower–upper)" cells.
 
     A cell past its quantity's last report is marked with a dagger (†).
     """
     frame = summary.assign(
         cell=[
-            f"{round_figure(r.median):,} ({round_figure(r.lower):,}–{round_figure(r.upper):,})"
-            + (" †" if r.past_last_report else "")
+            interval_text(r.median, r.lower, r.upper) + (" †" if r.past_last_report else "")
             for r in summary.itertuples()
         ]
     )
     wide = frame.pivot(index="date", columns="quantity", values="cell")
     order = [q for q in dict.fromkeys(summary["quantity"]) if q in wide.columns]
-    wide = wide[order].rename(columns=lambda q: _COLUMN_NAMES.get(q, q))
+    wide = wide[order].rename(columns=quantity_name)
     wide.index = [pd.Timestamp(d).date().isoformat() for d in wide.index]
     return wide.rename_axis("date").reset_index()
-
-
-_COLUMN_NAMES = {"deployed": "troops sent"}
 
 
 def past_last_report_note(estimate: Estimate) -> str:
@@ -398,7 +400,7 @@ def past_last_report_note(estimate: Estimate) -> str:
     last = last_reports(estimate.used)
     end = pd.Timestamp(estimate.grid.dates[-1])
     listed = [
-        f"{_COLUMN_NAMES.get(q, q)} {last[q].day} {last[q]:%B %Y}"
+        f"{quantity_name(q)} {last[q].day} {last[q]:%B %Y}"
         for q in headline_quantities(estimate.quantities)
         if q in last and last[q] < end
     ]
@@ -519,7 +521,7 @@ def render_markdown(
         "headline": "\n".join(headline),
         "provenance": markdown_text("Source: " + provenance),
         "prob_pct": f"{prob:.0%}",
-        "summary_table": format_table(summary_view(tables["summary"], estimate)),
+        "summary_table": format_table(summary_view(tables["summary"])),
         "past_note": markdown_text(past_last_report_note(estimate)),
         "early_note": early_totals_note(estimate, report_dates(estimate)),
         "identification": markdown_text(estimate.identification),

@@ -73,7 +73,7 @@ def test_report_figures_record_their_smallest_text(report_dir):
 def test_the_summary_reads_one_row_per_date_and_marks_dates_past_the_last_report(small_estimate):
     summary = small_estimate.summary(dates=["2024-03-01", small_estimate.grid.end.isoformat()])
     summary.loc[summary["quantity"] == "wounded", "past_last_report"] = [False, True]
-    view = summary_view(summary, small_estimate)
+    view = summary_view(summary)
     names = {"deployed": "troops sent"}
     assert list(view.columns) == [
         "date",
@@ -166,3 +166,11 @@ def test_a_small_count_is_cited_beside_what_the_reports_say(dprk_estimate):
 def test_a_table_without_a_header_is_left_as_it_is():
     html = "<table><tbody><tr><td>1</td></tr></tbody></table>"
     assert label_table_cells(html) == html
+
+
+def test_loo_checks_are_computed_once_and_handed_out_as_copies(small_estimate):
+    first = small_estimate.loo_checks()
+    first["loo_tail_p"] = -1.0
+    again = small_estimate.loo_checks()
+    assert (again["loo_tail_p"] >= 0).all()  # the caller's edit did not reach the cache
+    assert small_estimate._loo_checks.keys() == {0}

@@ -22,7 +22,6 @@ from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from nkest.reports.qualifiers import QUALIFIER_TABLE
-from nkest.results.cite import round_figure
 
 QUANTITY_LABELS = {
     "killed": "Killed",
@@ -220,13 +219,6 @@ def counted(n: int, noun: str) -> str:
 def be(n: int) -> str:
     """Return the verb for a number of things: "is" or "are"."""
     return "is" if n == 1 else "are"
-
-
-def count(value: float) -> str:
-    """Format a count as ``cite`` does: two significant figures, thousands separators."""
-    if not np.isfinite(value) or value < 0:
-        return "–"
-    return f"{round_figure(value):,}"
 
 
 def count_tick(value: float) -> str:

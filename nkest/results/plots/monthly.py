@@ -11,7 +11,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from nkest.errors import OptionError
 from nkest.results.plots._layout import (
     NARROW_WIDTH,
     arrange,
@@ -72,13 +71,8 @@ def plot_losses_per_month(
         One axes per quantity; each month's bar has the ``gid``
         ``"month:<quantity>:<YYYY-MM>"``.
     """
-    names = [quantities] if isinstance(quantities, str) else list(quantities)
-    unknown = [q for q in names if q not in estimate.quantities]
-    if unknown or not names:
-        raise OptionError(
-            f"quantities must be among {', '.join(estimate.quantities)}; got {names!r}"
-        )
-    table = estimate.losses_per_month(names, prob=prob)
+    table = estimate.losses_per_month(quantities, prob=prob)  # it checks the quantities
+    names = list(dict.fromkeys(table["quantity"]))
     width, height = figure_size(figsize, 10.0)
     panel_height = 2.2
     fig = new_figure(width, height or len(names) * panel_height + 2)

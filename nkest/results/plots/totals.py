@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 from nkest.errors import OptionError
-from nkest.results.cite import last_reports
+from nkest.results.cite import count, last_reports
 from nkest.results.plots._layout import (
     NARROW_WIDTH,
     arrange,
@@ -50,7 +50,6 @@ from nkest.results.plots._style import (
     arrow,
     be,
     centred,
-    count,
     counted,
     draw_fan,
     format_count_axis,
