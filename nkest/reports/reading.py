@@ -114,7 +114,9 @@ def _read_spreadsheet(path: Path) -> RawTable:
     while header and not header[-1].strip():  # formatted but empty columns on the right
         header.pop()
     columns, problems = _check_header(header, f"row {header_row}")
-    if problems:
+    # as for a CSV file: go on to the cells, so that every problem is listed at once,
+    # unless the header has none of the columns that make it a table of reports
+    if problems and not set(REQUIRED_COLUMNS) & set(columns):
         raise ReportError(problems, origin)
     rows = []
     for number, cells in body:

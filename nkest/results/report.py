@@ -153,6 +153,8 @@ FIGURE_DPI = 150
 """Resolution of the report's PNG figures."""
 NARROW_FIGURE_WIDTH = 4.2
 """Width in inches of the figures drawn for a phone (shown about 390 CSS pixels wide)."""
+NARROW_CHECKS_MOST = 15
+"""Reports drawn in the phone's check chart: those that fit least (all are in the wide one)."""
 
 
 def report_figures(
@@ -162,13 +164,15 @@ def report_figures(
 
     The outer bands and intervals have probability ``prob``, the inner ones
     ``inner_prob(prob)`` (50% for the default 90%). ``narrow`` draws them for a
-    phone's width.
+    phone's width, where the checks keep only the reports that fit least.
     """
     figsize = (NARROW_FIGURE_WIDTH, None) if narrow else None
     return {
         "totals": plots.plot_totals(estimate, prob=prob, figsize=figsize),
         "source_bias": plots.plot_source_bias(estimate, prob=prob, figsize=figsize),
-        "report_checks": plots.plot_report_checks(estimate, prob=prob, figsize=figsize),
+        "report_checks": plots.plot_report_checks(
+            estimate, prob=prob, figsize=figsize, most=NARROW_CHECKS_MOST if narrow else None
+        ),
         "losses_per_month": plots.plot_losses_per_month(
             estimate, quantities=_monthly_quantities(estimate), prob=prob, figsize=figsize
         ),

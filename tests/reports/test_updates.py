@@ -66,6 +66,18 @@ def test_a_spreadsheet_with_mistakes_is_refused_with_every_problem_and_its_row(t
     )
     with pytest.raises(nkest.ReportError, match=r"row 2: got 'x'; expected 4 cells"):
         nkest.load_reports(stray)
+    # a problem of the header and one of a row's shape are listed together, as in a CSV file
+    both = [["published", "source", "quantiy", "value"], ["2025-01-04", "A", "killed", "5", "x"]]
+    with pytest.raises(nkest.ReportError) as caught:
+        nkest.load_reports(write_xlsx(tmp_path / "both.xlsx", both))
+    text = str(caught.value)
+    assert "row 1, column 'quantity'" in text
+    assert "row 2: got 'x'" in text
+    with open(tmp_path / "both.csv", "w", encoding="utf-8") as out:
+        out.write("\n".join(",".join(row) for row in both) + "\n")
+    with pytest.raises(nkest.ReportError) as as_csv:
+        nkest.load_reports(tmp_path / "both.csv")
+    assert len(as_csv.value.problems) == len(caught.value.problems)
     (tmp_path / "broken.xlsx").write_bytes(b"not a workbook")
     with pytest.raises(nkest.ReportError, match="an Excel workbook"):
         nkest.load_reports(tmp_path / "broken.xlsx")

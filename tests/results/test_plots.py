@@ -14,9 +14,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.colors import to_rgba
+from matplotlib.colors import to_rgb, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
 import nkest
 from nkest.results import plots
@@ -449,8 +450,6 @@ def test_a_source_keeps_its_colour_whatever_the_other_sources():
 
 
 def _cielab(colour) -> np.ndarray:
-    from matplotlib.colors import to_rgb
-
     rgb = np.array(to_rgb(colour))
     linear = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
     matrix = np.array(
@@ -515,6 +514,12 @@ def test_the_source_palette_has_no_near_twins():
     # nor do they look like the grey of excluded reports or the black of floors and caps
     for reserved in ("0.55", "black", "white"):
         assert min(_ciede2000(_cielab(reserved), x) for x in labs) >= 19
+    # and each shows on the white page: WCAG contrast of at least 2.5:1 against white
+    for colour in SOURCE_PALETTE:
+        rgb = np.array(to_rgb(colour))
+        linear = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
+        luminance = float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+        assert 1.05 / (luminance + 0.05) >= 2.5, colour
 
 
 def test_plots_leave_global_state_alone(small_estimate, close_figures):
@@ -615,6 +620,30 @@ def test_report_checks_sorting(dprk_estimate, close_figures):
     assert list(as_of[order]) == sorted(as_of)
     with pytest.raises(ValueError, match="sort"):
         plots.plot_report_checks(dprk_estimate, sort="value")
+
+
+@pytest.mark.parametrize("sort", ["tail_p", "date"])
+def test_report_checks_most_keeps_the_least_consistent_and_says_so(
+    sort, dprk_estimate, close_figures
+):
+    checks = dprk_estimate.report_checks(0.9)
+    fig = plots.plot_report_checks(dprk_estimate, most=10, sort=sort)
+    close_figures(fig)
+    drawn = {t.get_text().split(" · ")[0] for t in fig.axes[0].get_yticklabels()}
+    assert len(drawn) == 10
+    tail = checks.set_index("report_id")["tail_p"]
+    assert tail[list(drawn)].max() <= tail.drop(list(drawn)).min()
+    texts = " ".join(t.get_text() for t in fig.findobj(Text))
+    assert f"the 10 of {len(checks)} reports with the lowest tail p" in texts
+    assert f"the other {len(checks) - 10}" in texts
+    everything = plots.plot_report_checks(dprk_estimate, most=len(checks) + 5)
+    close_figures(everything)
+    assert len(everything.axes[0].get_yticklabels()) == len(checks)
+    assert "Drawn:" not in " ".join(t.get_text() for t in everything.findobj(Text))
+    assert fig.get_figheight() < everything.get_figheight()
+    for bad in (0, -1, 2.5, True, "10"):
+        with pytest.raises(ValueError, match="most"):
+            plots.plot_report_checks(dprk_estimate, most=bad)
 
 
 def test_report_checks_height_grows_with_reports(small_estimate, dprk_estimate, close_figures):

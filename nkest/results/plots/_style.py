@@ -284,32 +284,34 @@ SOURCE_PALETTE = (
     "#4363d8",  # blue
     "#f58231",  # orange
     "#911eb4",  # purple
-    "#42d4f4",  # cyan
+    "#00aaff",  # sky blue
     "#f032e6",  # magenta
-    "#bfef45",  # lime
-    "#fabed4",  # pink
+    "#227700",  # leaf green
+    "#ff7799",  # rose
     "#469990",  # teal
-    "#dcbeff",  # lavender
+    "#9999ff",  # periwinkle
     "#9a6324",  # brown
     "#800000",  # maroon
     "#808000",  # olive
     "#000075",  # navy
     "#005531",  # dark green
-    "#e7b600",  # gold
+    "#cc9911",  # ochre
     "#793d55",  # plum
     "#9279aa",  # grey violet
     "#006d86",  # petrol
     "#554900",  # dark olive
-    "#b6b686",  # khaki
-    "#00dbb6",  # aqua
+    "#444477",  # slate
+    "#cc3300",  # rust
     "#b6796d",  # rosy brown
 )
-"""Colours of the sources: twenty-four that no two readers confuse side by side.
-The first fifteen are Trubetskoy's distinct colours, without the grey that means
-"excluded", the black of floors and caps, and the colours too pale to see on white;
-the other nine were chosen one by one as the farthest from all before them. Each
-pair differs by at least 15 in CIEDE2000 (``tests/results/test_plots.py``); a chart
-with more sources than colours shares them."""
+"""Colours of the sources: twenty-four that no two readers confuse side by side,
+each visible on white. Seventeen are Trubetskoy's distinct colours, without the grey
+that means "excluded", the black of floors and caps, and those with less than 2.5:1
+contrast against white (a pale source's points vanish on the page); the other seven
+were chosen one by one, from the colours with that contrast and clear of grey and
+black, as the farthest from all before them. Each pair differs by at least 15 in
+CIEDE2000 (``tests/results/test_plots.py``); a chart with more sources than colours
+shares them."""
 
 
 def _name_slot(name: str) -> int:

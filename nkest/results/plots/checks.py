@@ -64,6 +64,7 @@ def plot_report_checks(
     sort: str = "tail_p",
     highlight: float = 0.05,
     figsize: tuple[float, float | None] | None = None,
+    most: int | None = None,
 ) -> Figure:
     """Draw each used report's claim against the figure the model predicts its source states.
 
@@ -91,6 +92,11 @@ def plot_report_checks(
         Width and height in inches (default: 10 inches wide, 0.26 per report; a height of None: as
         the content needs).
         Below 6 inches wide the labels are wrapped for a phone.
+    most : int, optional
+        Draw only this many reports, those with the lowest tail probability
+        (the ones a reader should look at first); the caption says how many
+        are left out and the highest tail probability among those drawn.
+        Default: every report.
 
     Returns
     -------
@@ -102,15 +108,22 @@ def plot_report_checks(
     Raises
     ------
     ValueError
-        For an unknown ``sort``, or ``prob`` or ``highlight`` not between 0 and 1.
+        For an unknown ``sort``, ``prob`` or ``highlight`` not between 0 and 1, or ``most``
+        not a positive whole number.
     """
     if sort not in ("tail_p", "date"):
         raise OptionError(f"sort must be 'tail_p' or 'date'; got {sort!r}")
+    if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 1):
+        raise OptionError(f"most must be a positive whole number or None; got {most!r}")
     if not isinstance(highlight, int | float) or not 0 <= highlight <= 1:
         raise OptionError(f"highlight must be a probability between 0 and 1; got {highlight!r}")
     checks = estimate.report_checks(prob).reset_index(drop=True)
     used = estimate.used.reset_index(drop=True)
     table = pd.concat([checks, used[["value", "qualifier", "scope", "as_of"]]], axis=1)
+    every = len(table)
+    surprising_anywhere = int((table["tail_p"] < highlight).sum())
+    if most is not None and most < every:
+        table = table.sort_values(["tail_p", "as_of"], kind="stable").head(most)
     order = ["tail_p", "as_of"] if sort == "tail_p" else ["as_of", "report_id"]
     table = table.sort_values(order, kind="stable").reset_index(drop=True)
     surprising = (table["tail_p"] < highlight).to_numpy()
@@ -238,9 +251,9 @@ def plot_report_checks(
         "figure to fall, given the estimated total, the source's bias and its noise (for floors "
         "and caps, the estimated total itself). Tail p is how far out in the predicted "
         "distribution the claim lies (for a two-sided claim, twice the smaller tail; for a "
-        f"bound, its one tail): {int(surprising.sum())} of {counted(n, 'report')} fall below "
-        f"{highlight:g}. Rows marked 'window' count the increase over a period or one "
-        f"incident. Identification: {estimate.identification}."
+        f"bound, its one tail): {surprising_anywhere} of {counted(every, 'report')} fall below "
+        f"{highlight:g}.{_left_out(table, every)} Rows marked 'window' count the increase "
+        f"over a period or one incident. Identification: {estimate.identification}."
     )
     arrange(
         fig,
@@ -253,6 +266,17 @@ def plot_report_checks(
         height=height,
     )
     return fig
+
+
+def _left_out(drawn: pd.DataFrame, every: int) -> str:
+    """Say which reports a chart limited by ``most`` leaves out: none is dropped silently."""
+    if len(drawn) == every:
+        return ""
+    return (
+        f" Drawn: the {len(drawn)} of {every} reports with the lowest tail p; the other "
+        f"{every - len(drawn)} all have tail p of {_tail(drawn['tail_p'].max())} or more and "
+        "are in the full chart and the table of reports used."
+    )
 
 
 def _draw_claim(ax: Axes, row: Any, y: float, colour: Any) -> None:
