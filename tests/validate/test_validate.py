@@ -233,3 +233,59 @@ def test_coverage_records_whether_the_biased_groups_factor_is_covered():
     assert covered.between(0, 1).all()
     table = coverage_table(results)
     assert table["biased group's factor coverage (90%)"].between(0, 1).all()
+
+
+def test_the_page_summarises_the_new_regimes_and_the_ukrainian_study(tmp_path):
+    from validation.publish import _new_regimes_glance, _ukraine_glance
+
+    assert _new_regimes_glance(tmp_path) == []
+    assert _ukraine_glance(tmp_path) == []
+    rows = []
+    for seed in range(4):
+        for quantity, truth in (("killed", 1000.0), ("wounded", 3000.0)):
+            for prob, half in ((0.5, 0.1), (0.9, 0.5 if seed else 0.01)):
+                rows.append(
+                    {
+                        "regime": "belligerent group",
+                        "seed": seed,
+                        "quantity": quantity,
+                        "prob": prob,
+                        "truth": truth,
+                        "median": truth * 1.05,
+                        "lower": truth * (1 + 0.05 - half),
+                        "upper": truth * (1 + 0.05 + half),
+                        "covered": seed > 0 or prob == 0.5,
+                        "baseline: latest report": truth * 1.5,
+                        "baseline: mean of sources' latest": truth * 0.9,
+                        "passed": True,
+                        "biased group's factor covered": 1.0,
+                    }
+                )
+    pd.DataFrame(rows).to_csv(tmp_path / "coverage_new_regimes.csv", index=False)
+    (line,) = _new_regimes_glance(tmp_path)
+    assert "(4–4 data sets each" in line
+    assert "cover the truth in 75% of them" in line
+    assert "belligerent group 50%" in line  # error 5% against the better baseline's 10%
+
+    pd.DataFrame(
+        {
+            "source": ["Army A", "Army A aide", "Govt B"],
+            "source_group": ["Russia government", "Russia government", "Ukraine government"],
+            "reports_used": [10, 1, 4],
+            "factor_median": [2.0, 1.1, 0.5],
+            "factor_lower": [1.2, 0.5, 0.3],
+            "factor_upper": [3.0, 2.0, 0.9],
+            "excludes_1": [True, False, True],
+        }
+    ).to_csv(tmp_path / "ukraine_bias_factors.csv", index=False)
+    pd.DataFrame({"interval_above_floor": [True, False]}).to_csv(
+        tmp_path / "ukraine_named_death_floors.csv", index=False
+    )
+    pd.DataFrame({"role": ["observation"] * 4, "inside": [True, True, True, False]}).to_csv(
+        tmp_path / "ukraine_leave_future_out.csv", index=False
+    )
+    (line,) = _ukraine_glance(tmp_path)
+    assert "Army A, the most frequent of Russia government, 2.00 (90% 1.20–3.00" in line
+    assert "intervals excluding 1: 1 of its 2 sources" in line
+    assert "above 1 of 2 named-death floors" in line
+    assert "3 of 4 later reports" in line
