@@ -62,8 +62,8 @@ docs: $(STAMP)
 notebooks: $(STAMP)
 	NKEST_DRAWS=200 $(BIN)/python examples/run_notebooks.py
 
-# Regenerate docs/validation.md, its figures and data (about three hours on two
-# cores; the coverage study, 600 fits, takes most of it).
+# Regenerate docs/validation.md, its figures and data (about a day on two
+# cores; the coverage study, 900 fits, takes most of it).
 validation: $(STAMP)
 	$(BIN)/python -m validation.publish --workers 2
 

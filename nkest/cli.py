@@ -286,8 +286,9 @@ def _add_fit_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--identification",
         default=_DEFAULTS.identification.kind,
-        help="'groups' (default: source groups unbiased on average) or "
-        "'reference:NAME[,NAME]' (named sources unbiased)",
+        help="what anchors the level: 'most_groups' (most source groups roughly unbiased), "
+        "'groups' (source groups unbiased on average) or 'reference:NAME[,NAME]' (named "
+        f"sources unbiased); default {_DEFAULTS.identification.kind!r}",
     )
     parser.add_argument("--origin", help="date at which every total was zero (YYYY-MM-DD)")
     parser.add_argument(

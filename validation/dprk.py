@@ -13,7 +13,8 @@ from nkest.model.design import default_end
 from nkest.validate.sensitivity import compare_fits, identification_markdown
 
 IDENTIFICATION_VARIANTS_DPRK: dict[str, dict[str, Any]] = {
-    "source groups unbiased on average (default)": {},
+    "most source groups roughly unbiased (default)": {},
+    "source groups unbiased on average (the previous default)": {"identification": "groups"},
     "NIS unbiased": {"identification": {"reference": ["NIS"]}},
     "UK Defence Intelligence unbiased": {
         "identification": {"reference": ["UK Defence Intelligence"]}

@@ -1,6 +1,6 @@
 """Regenerate ``docs/validation.md``: every validation study, its numbers and figures.
 
-Run ``python -m validation.publish`` (about three hours on two cores) or
+Run ``python -m validation.publish`` (about a day on two cores; see the page) or
 ``make validation``; ``--quick`` runs a small version of each study (CI).
 Raw results go to ``docs/validation-data/`` and figures to
 ``docs/figures/validation/``, so every number on the page can be traced.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -390,7 +390,7 @@ fit's sampler diagnostics.{failed_note}
 {identification_markdown(identification)}
 
 **Without a source group.** Leaving whole groups out (with the default identification,
-which then averages over the remaining groups):
+which then rests on the groups that remain):
 
 {identification_markdown(without)}
 
@@ -465,6 +465,9 @@ def _ukraine(page: _Page, settings: Settings) -> str:
     shown["excludes_1"] = shown["excludes_1"].map({True: "yes", False: "no"})
     floors_shown = floor_table.round({"killed_median": 0, "killed_lower": 0})
     floors_shown["as_of"] = pd.to_datetime(floors_shown["as_of"]).dt.date
+    floors_shown["interval_above_floor"] = floors_shown["interval_above_floor"].map(
+        {True: "yes", False: "no"}
+    )
     above = int(floor_table["interval_above_floor"].sum())
     return f"""## The Ukrainian data
 
@@ -523,6 +526,9 @@ def _commit() -> str:
         return ""
     return result.stdout.strip() if result.returncode == 0 else ""
 
+
+PREVIOUS_MODEL = "Made with the previous model"
+"""Words a kept section starts its note with when a model change has outdated it."""
 
 STUDIES = ("recovery", "sbc", "coverage", "predictive", "conflicts", "sensitivity", "ukraine")
 """The studies of the page, in its order (names for ``--only``)."""
@@ -587,23 +593,28 @@ def publish(
 
 Evidence that nkest's intervals mean what they say, and that no single source or assumption
 quietly decides the DPRK estimate. Regenerate the page with `python -m validation.publish`
-(`make validation`; about three hours on two cores), or one study with `--only NAME`. Each
-section says when, from which commit and how long it ran. Raw results are in
-`validation-data/`.
+(`make validation`), or one study with `--only NAME`: on two cores, about a day for the
+coverage study's 900 fits and an hour for all the others. Each section says when, from
+which commit and how long it ran. Raw results are in `validation-data/`.
 """
     if settings.quick:
         header += (
             "\n> **Warning: a quick run.** Small data sets: the numbers below only show that "
             "the studies run.\n"
         )
-    header += "\n" + _at_a_glance(page.data)
+    stale = [name for name, text in zip(STUDIES, parts, strict=True) if PREVIOUS_MODEL in text]
+    header += "\n" + _at_a_glance(page.data, stale)
     path = root / "validation.md"
     path.write_text("\n".join([header, *parts]), encoding="utf-8")
     return path
 
 
-def _at_a_glance(data: Path) -> str:
-    """Summarise the page's headline numbers from its raw results."""
+def _at_a_glance(data: Path, stale: Sequence[str] = ()) -> str:
+    """Summarise the page's headline numbers from its raw results.
+
+    ``stale`` names the studies whose kept sections were made with a previous
+    model; their lines say so.
+    """
     lines = ["## At a glance", ""]
     totals = pd.read_csv(data / "recovery_totals.csv")
     biases = pd.read_csv(data / "recovery_biases.csv")
@@ -635,7 +646,9 @@ def _at_a_glance(data: Path) -> str:
     )
     lines.append(
         f"- **Coverage** ({table['data sets'].min()} data sets in each of "
-        f"{table['regime'].nunique()} regimes): 90% intervals cover the truth in "
+        f"{table['regime'].nunique()} regimes"
+        f"{', made with the previous model' if 'coverage' in stale else ''}): "
+        "90% intervals cover the truth in "
         f"{ninety.min():.0%}–{ninety.max():.0%} of data sets; {inside} of {len(table)} "
         f"regime and quantity pairs are within 85–95%"
         + (f" (outside: {detail})" if detail else "")
