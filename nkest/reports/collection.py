@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import os
 import re
@@ -41,7 +42,9 @@ def load_reports(
         the figures count, for sentences: "North Korean soldiers"), ``origin``
         (ISO date at which every total was zero, e.g. the start of a
         deployment; without it the initial level is estimated), ``name``,
-        ``title``, ``description`` and ``citation``.
+        ``title``, ``description``, ``citation`` and ``version``. Keys of your
+        own are kept as they are; a near miss of one of these ("orgin") is
+        refused, since nkest would otherwise go on without it.
 
     Returns
     -------
@@ -118,8 +121,40 @@ def _warn_about_near_duplicates(frame: pd.DataFrame, table: RawTable) -> None:
                 )
 
 
+METADATA_KEYS = (
+    "name",
+    "title",
+    "subject",
+    "origin",
+    "description",
+    "citation",
+    "version",
+    "reports_up_to",
+    "file",
+)
+"""The metadata keys nkest reads. Others are kept as they are, for the user's own records."""
+
+
 def _check_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
     checked = dict(metadata)
+    # A key of one's own is kept; a near miss of a key nkest reads ("orgin") would be
+    # kept too, and the fit would silently go without what it meant to say.
+    misspelt = [
+        Problem(
+            f"metadata key {key!r}",
+            None,
+            None,
+            f"a metadata key nkest reads: did you mean {known[0]!r}? Left as it is, the key "
+            "would be ignored",
+        )
+        for key in checked
+        if isinstance(key, str)
+        and key not in METADATA_KEYS
+        and (known := difflib.get_close_matches(key.lower(), METADATA_KEYS, n=1, cutoff=0.8))
+        and known[0] not in checked
+    ]
+    if misspelt:
+        raise ReportError(misspelt)
     origin = checked.get("origin")
     if origin is not None:
         try:

@@ -630,6 +630,24 @@ def test_refuses_metadata_origin_that_is_not_an_iso_date(origin, minimal_frame):
         load_reports(minimal_frame, metadata={"origin": origin})
 
 
+@pytest.mark.parametrize(
+    ("key", "meant"), [("orgin", "origin"), ("Subjet", "subject"), ("citaton", "citation")]
+)
+def test_refuses_a_misspelt_metadata_key_that_would_be_ignored(key, meant, minimal_frame):
+    with pytest.raises(ReportError, match=rf"metadata key '{key}'.*did you mean '{meant}'"):
+        load_reports(minimal_frame, metadata={key: "2024-09-01"})
+    with pytest.raises(ReportError, match=rf"metadata key '{key}'"):
+        load_reports(minimal_frame).with_metadata({key: "2024-09-01"})
+
+
+def test_keeps_metadata_keys_of_the_users_own(minimal_frame):
+    metadata = {"author": "Desk A", "url": "https://example.org", "origin": "2024-09-01"}
+    assert dict(load_reports(minimal_frame, metadata=metadata).metadata) == metadata
+    # a near miss beside the key it looks like is a key of one's own, not a typo
+    both = {"origin": "2024-09-01", "orgin": "the ministry's wording"}
+    assert dict(load_reports(minimal_frame, metadata=both).metadata) == both
+
+
 # ---------------------------------------------------------------------------
 # Every problem at once
 # ---------------------------------------------------------------------------
