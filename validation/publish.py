@@ -24,6 +24,7 @@ from scipy import stats
 from nkest.datasets import load_dataset
 from nkest.results.estimate import Estimate
 from nkest.results.fitting import fit
+from nkest.results.markup import markdown_text
 from nkest.results.tables import format_table
 from nkest.validate.conflicts import conflicts_table, leave_one_source_out, plot_conflicts
 from nkest.validate.coverage import coverage_table, run_coverage
@@ -416,13 +417,15 @@ def _ukraine(page: _Page, settings: Settings) -> str:
     diagnostics = estimate.diagnostics()
     used = estimate.used
     factors = estimate.source_bias()
-    factors.insert(2, "reports_used", factors["source"].map(used["source"].value_counts()))
+    counts = factors["source"].map(used["source"].value_counts()).fillna(0).astype(int)
+    factors.insert(2, "reports_used", counts)
     factors["excludes_1"] = (factors["factor_lower"] > 1) | (factors["factor_upper"] < 1)
     page.save(factors, "ukraine_bias_factors")
     sides = factors[factors["source_group"].isin(UKRAINE_BELLIGERENTS)]
     sides = sides.sort_values(["source_group", "reports_used"], ascending=[True, False])
 
-    floors = used[(used["role"] == "floor") & (used["quantity"] == "killed")]
+    # sorted as summary() returns its dates, so that each floor meets its own date's estimate
+    floors = used[(used["role"] == "floor") & (used["quantity"] == "killed")].sort_values("as_of")
     killed = estimate.summary(dates=list(floors["as_of"]), quantities=["killed"])
     floor_table = pd.DataFrame(
         {
@@ -613,7 +616,7 @@ def _at_a_glance(data: Path, stale: Sequence[str] = ()) -> str:
     """Summarise the page's headline numbers from its raw results.
 
     ``stale`` names the studies whose kept sections were made with a previous
-    model; their lines say so.
+    model; the coverage line says so (the other studies are quick to rerun).
     """
     lines = ["## At a glance", ""]
     totals = pd.read_csv(data / "recovery_totals.csv")
@@ -673,6 +676,7 @@ def _new_regimes_glance(data: Path) -> list[str]:
     killed = table[table["quantity"] == "killed"]
     better = killed[["error: latest report (%)", "error: mean of sources' latest (%)"]].min(axis=1)
     gains = "; ".join(
+        # adding 0.0 turns a rounded -0 into 0, which reads as no gain, not a loss
         f"{row.regime} {round(1 - row.error / best, 2) + 0.0:.0%}"
         for row, best in zip(
             killed.rename(columns={"error: nkest median (%)": "error"}).itertuples(),
@@ -682,12 +686,21 @@ def _new_regimes_glance(data: Path) -> list[str]:
     )
     factor = table["biased group's factor coverage (90%)"].dropna()
     return [
-        f"- **The new regimes, on the current model** ({table['data sets'].min()}–"
-        f"{table['data sets'].max()} data sets each, a first run): 90% intervals cover the "
-        f"truth in {_share_range(table['90% coverage'])} of them; the "
-        f"biased group's factor is covered in {factor.min():.0%}; the killed median's error "
-        f"below the better naive baseline's by: {gains}."
+        f"- **The new regimes, on the current model** ({_count_range(table['data sets'])} "
+        "data sets each, a first run): 90% intervals cover the "
+        f"truth in {_share_range(table['90% coverage'])} of them; "
+        + (
+            f"the biased group's factor is covered in at least {factor.min():.0%}; "
+            if len(factor)
+            else ""
+        )
+        + f"the killed median's error is below the better naive baseline's by: {gains}."
     ]
+
+
+def _count_range(counts: pd.Series) -> str:
+    low, high = int(counts.min()), int(counts.max())
+    return str(low) if low == high else f"{low}–{high}"
 
 
 def _share_range(shares: pd.Series) -> str:
@@ -704,10 +717,14 @@ def _ukraine_glance(data: Path) -> list[str]:
     rate = future_rate(pd.read_csv(data / "ukraine_leave_future_out.csv"))
     sides = []
     for group in UKRAINE_BELLIGERENTS:
-        members = factors[factors["source_group"] == group]
+        members = factors[(factors["source_group"] == group) & (factors["reports_used"] > 0)]
+        if members.empty:
+            sides.append(f"{markdown_text(group)} has no used reports")
+            continue
         main = members.loc[members["reports_used"].idxmax()]
         sides.append(
-            f"{main['source']}, the most frequent of {group}, {main['factor_median']:.2f} "
+            f"{markdown_text(main['source'])}, the most frequent of {markdown_text(group)}, "
+            f"{main['factor_median']:.2f} "
             f"(90% {main['factor_lower']:.2f}–{main['factor_upper']:.2f}; "
             f"intervals excluding 1: {int(members['excludes_1'].sum())} of its "
             f"{len(members)} sources)"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import hashlib
 import os
 import re
@@ -43,8 +42,8 @@ def load_reports(
         (ISO date at which every total was zero, e.g. the start of a
         deployment; without it the initial level is estimated), ``name``,
         ``title``, ``description``, ``citation`` and ``version``. Keys of your
-        own are kept as they are; a near miss of one of these ("orgin") is
-        refused, since nkest would otherwise go on without it.
+        own are kept as they are; a near miss of a key nkest reads ("orgin")
+        gives a ``ReportWarning``, since nkest would otherwise go on without it.
 
     Returns
     -------
@@ -121,40 +120,28 @@ def _warn_about_near_duplicates(frame: pd.DataFrame, table: RawTable) -> None:
                 )
 
 
-METADATA_KEYS = (
-    "name",
-    "title",
-    "subject",
-    "origin",
-    "description",
-    "citation",
-    "version",
-    "reports_up_to",
-    "file",
-)
+METADATA_KEYS = ("name", "title", "subject", "origin", "version", "reports_up_to")
 """The metadata keys nkest reads. Others are kept as they are, for the user's own records."""
 
 
-def _check_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
+def _check_metadata(
+    metadata: Mapping[str, Any], beside: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Check ``metadata`` (to be merged over ``beside``); return it with ``origin`` normalised."""
     checked = dict(metadata)
-    # A key of one's own is kept; a near miss of a key nkest reads ("orgin") would be
-    # kept too, and the fit would silently go without what it meant to say.
-    misspelt = [
-        Problem(
-            f"metadata key {key!r}",
-            None,
-            None,
-            f"a metadata key nkest reads: did you mean {known[0]!r}? Left as it is, the key "
-            "would be ignored",
-        )
-        for key in checked
-        if isinstance(key, str)
-        and key not in METADATA_KEYS
-        and (known := difflib.get_close_matches(key.lower(), METADATA_KEYS, n=1, cutoff=0.8))
-        and known[0] not in checked
-    ]
-    if misspelt:
-        raise ReportError(misspelt)
+    present = {**(beside or {}), **checked}
+    # A key of one's own is kept, but a near miss of a key nkest reads ("orgin") would
+    # leave the fit without what it was meant to say: a warning says so. Not an error,
+    # because such a key may be the user's own, and fits saved with it must still load.
+    for key in checked:
+        known = _key_meant(key)
+        if known is not None and known not in present:
+            warnings.warn(
+                f"metadata key {key!r} is not one nkest reads: did you mean {known!r}? "
+                "Left as it is, nkest ignores it",
+                ReportWarning,
+                stacklevel=3,
+            )
     origin = checked.get("origin")
     if origin is not None:
         try:
@@ -168,6 +155,36 @@ def _check_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
                 [Problem("metadata", "origin", str(origin), "an ISO date (YYYY-MM-DD)")]
             ) from None
     return checked
+
+
+def _key_meant(key: object) -> str | None:
+    """Return the metadata key nkest reads that ``key`` looks like a misspelling of, if any.
+
+    Within two edits of it, and not the key with something added ("names",
+    "title_ru"), which is a key of one's own.
+    """
+    if not isinstance(key, str) or key in METADATA_KEYS:
+        return None
+    lowered = key.lower()
+    for known in METADATA_KEYS:
+        if lowered == known:
+            return known
+        if known in lowered or len(known) < 5:
+            continue
+        if _edit_distance(lowered, known) <= 2:
+            return known
+    return None
+
+
+def _edit_distance(first: str, second: str) -> int:
+    """Return the Levenshtein distance between two short strings."""
+    previous = list(range(len(second) + 1))
+    for i, a in enumerate(first, 1):
+        current = [i]
+        for j, b in enumerate(second, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a != b)))
+        previous = current
+    return previous[-1]
 
 
 class Reports:
@@ -315,7 +332,8 @@ class Reports:
 
     def with_metadata(self, metadata: Mapping[str, Any]) -> Reports:
         """Return a copy with ``metadata`` merged over the current metadata."""
-        return Reports(self._frame, metadata={**self.metadata, **_check_metadata(metadata)})
+        checked = _check_metadata(metadata, beside=self.metadata)
+        return Reports(self._frame, metadata={**self.metadata, **checked})
 
     def add(self, new: str | os.PathLike[str] | pd.DataFrame | Reports) -> Reports:
         """Return these reports with new rows after them, checked as ``load_reports`` checks.

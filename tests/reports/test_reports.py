@@ -631,21 +631,34 @@ def test_refuses_metadata_origin_that_is_not_an_iso_date(origin, minimal_frame):
 
 
 @pytest.mark.parametrize(
-    ("key", "meant"), [("orgin", "origin"), ("Subjet", "subject"), ("citaton", "citation")]
+    ("key", "meant"), [("orgin", "origin"), ("Subjet", "subject"), ("titel", "title")]
 )
-def test_refuses_a_misspelt_metadata_key_that_would_be_ignored(key, meant, minimal_frame):
-    with pytest.raises(ReportError, match=rf"metadata key '{key}'.*did you mean '{meant}'"):
-        load_reports(minimal_frame, metadata={key: "2024-09-01"})
-    with pytest.raises(ReportError, match=rf"metadata key '{key}'"):
+def test_warns_of_a_misspelt_metadata_key_that_would_be_ignored(key, meant, minimal_frame):
+    expected = rf"metadata key '{key}' is not one nkest reads: did you mean '{meant}'"
+    with pytest.warns(ReportWarning, match=expected):
+        reports = load_reports(minimal_frame, metadata={key: "2024-09-01"})
+    assert reports.metadata[key] == "2024-09-01"  # kept, not dropped
+    with pytest.warns(ReportWarning, match=expected):
         load_reports(minimal_frame).with_metadata({key: "2024-09-01"})
 
 
-def test_keeps_metadata_keys_of_the_users_own(minimal_frame):
-    metadata = {"author": "Desk A", "url": "https://example.org", "origin": "2024-09-01"}
-    assert dict(load_reports(minimal_frame, metadata=metadata).metadata) == metadata
-    # a near miss beside the key it looks like is a key of one's own, not a typo
-    both = {"origin": "2024-09-01", "orgin": "the ministry's wording"}
-    assert dict(load_reports(minimal_frame, metadata=both).metadata) == both
+def test_keeps_metadata_keys_of_the_users_own_without_a_warning(minimal_frame):
+    own = {
+        "author": "Desk A",
+        "names": "a list",
+        "title_ru": "заголовок",
+        "reports_up_to_date": "2025-01-01",
+        "citations": "three",
+        "origin": "2024-09-01",
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ReportWarning)
+        assert dict(load_reports(minimal_frame, metadata=own).metadata) == own
+        # a near miss beside the key it looks like is a key of one's own, not a typo
+        both = {"origin": "2024-09-01", "orgin": "the ministry's wording"}
+        assert dict(load_reports(minimal_frame, metadata=both).metadata) == both
+        later = load_reports(minimal_frame, metadata={"origin": "2024-09-01"})
+        assert later.with_metadata({"orgin": "x"}).metadata["orgin"] == "x"
 
 
 # ---------------------------------------------------------------------------

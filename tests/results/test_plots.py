@@ -514,7 +514,7 @@ def test_the_source_palette_has_no_near_twins():
     # nor do they look like the grey of excluded reports or the black of floors and caps
     for reserved in ("0.55", "black", "white"):
         assert min(_ciede2000(_cielab(reserved), x) for x in labs) >= 19
-    # and each shows on the white page: WCAG contrast of at least 2.5:1 against white
+    # and each shows on the white page: contrast (WCAG's formula) of at least 2.5:1
     for colour in SOURCE_PALETTE:
         rgb = np.array(to_rgb(colour))
         linear = np.where(rgb > 0.04045, ((rgb + 0.055) / 1.055) ** 2.4, rgb / 12.92)
@@ -633,9 +633,11 @@ def test_report_checks_most_keeps_the_least_consistent_and_says_so(
     assert len(drawn) == 10
     tail = checks.set_index("report_id")["tail_p"]
     assert tail[list(drawn)].max() <= tail.drop(list(drawn)).min()
-    texts = " ".join(t.get_text() for t in fig.findobj(Text))
+    texts = " ".join(" ".join(t.get_text() for t in fig.findobj(Text)).split())  # unwrapped
     assert f"the 10 of {len(checks)} reports with the lowest tail p" in texts
-    assert f"the other {len(checks) - 10}" in texts
+    assert f"the other {len(checks) - 10} reports fit at least as well" in texts
+    surprising = int((checks["tail_p"] < 0.05).sum())
+    assert f"{surprising} of {len(checks)} reports fall below 0.05" in texts  # all counted
     everything = plots.plot_report_checks(dprk_estimate, most=len(checks) + 5)
     close_figures(everything)
     assert len(everything.axes[0].get_yticklabels()) == len(checks)
@@ -644,6 +646,9 @@ def test_report_checks_most_keeps_the_least_consistent_and_says_so(
     for bad in (0, -1, 2.5, True, "10"):
         with pytest.raises(ValueError, match="most"):
             plots.plot_report_checks(dprk_estimate, most=bad)
+    numpy_count = plots.plot_report_checks(dprk_estimate, most=np.int64(3))
+    close_figures(numpy_count)
+    assert len(numpy_count.axes[0].get_yticklabels()) == 3
 
 
 def test_report_checks_height_grows_with_reports(small_estimate, dprk_estimate, close_figures):

@@ -263,7 +263,7 @@ def test_the_page_summarises_the_new_regimes_and_the_ukrainian_study(tmp_path):
                 )
     pd.DataFrame(rows).to_csv(tmp_path / "coverage_new_regimes.csv", index=False)
     (line,) = _new_regimes_glance(tmp_path)
-    assert "(4–4 data sets each" in line
+    assert "(4 data sets each" in line
     assert "cover the truth in 75% of them" in line
     assert "belligerent group 50%" in line  # error 5% against the better baseline's 10%
 

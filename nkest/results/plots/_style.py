@@ -305,13 +305,16 @@ SOURCE_PALETTE = (
     "#b6796d",  # rosy brown
 )
 """Colours of the sources: twenty-four that no two readers confuse side by side,
-each visible on white. Seventeen are Trubetskoy's distinct colours, without the grey
+each visible on white. Eleven are Trubetskoy's distinct colours, without the grey
 that means "excluded", the black of floors and caps, and those with less than 2.5:1
-contrast against white (a pale source's points vanish on the page); the other seven
-were chosen one by one, from the colours with that contrast and clear of grey and
-black, as the farthest from all before them. Each pair differs by at least 15 in
-CIEDE2000 (``tests/results/test_plots.py``); a chart with more sources than colours
-shares them."""
+contrast against white (by WCAG's formula; a pale source's points vanish on the page).
+The other thirteen were chosen one at a time as the farthest from all the colours
+chosen before them, the last seven from colours with that contrast and clear of grey
+and black, and took the slots of the pale ones they replace. Each pair differs by at
+least 15 in CIEDE2000 (``tests/results/test_plots.py``). Six are below the 3:1 that
+WCAG asks of graphics, between 2.5 and 2.7 (green, orange, ochre, sky blue, rose,
+periwinkle); a palette of 24 this far apart at 3:1 exists, without Trubetskoy's green
+and orange. A chart with more sources than colours shares them."""
 
 
 def _name_slot(name: str) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 import textwrap
 from typing import TYPE_CHECKING, Any
 
@@ -101,7 +102,7 @@ def plot_report_checks(
     Returns
     -------
     matplotlib.figure.Figure
-        One axes, one row per used report, labelled
+        One axes, one row per report drawn (every used report, or ``most``), labelled
         ``"<report_id> · <source> · <quantity>"``; the claim's main artist
         has the ``gid`` ``"claim:<report_id>"``.
 
@@ -113,7 +114,9 @@ def plot_report_checks(
     """
     if sort not in ("tail_p", "date"):
         raise OptionError(f"sort must be 'tail_p' or 'date'; got {sort!r}")
-    if most is not None and (isinstance(most, bool) or not isinstance(most, int) or most < 1):
+    if most is not None and (
+        isinstance(most, bool) or not isinstance(most, numbers.Integral) or most < 1
+    ):
         raise OptionError(f"most must be a positive whole number or None; got {most!r}")
     if not isinstance(highlight, int | float) or not 0 <= highlight <= 1:
         raise OptionError(f"highlight must be a probability between 0 and 1; got {highlight!r}")
@@ -272,10 +275,11 @@ def _left_out(drawn: pd.DataFrame, every: int) -> str:
     """Say which reports a chart limited by ``most`` leaves out: none is dropped silently."""
     if len(drawn) == every:
         return ""
+    others = every - len(drawn)
     return (
         f" Drawn: the {len(drawn)} of {every} reports with the lowest tail p; the other "
-        f"{every - len(drawn)} all have tail p of {_tail(drawn['tail_p'].max())} or more and "
-        "are in the full chart and the table of reports used."
+        f"{counted(others, 'report')} {'fits' if others == 1 else 'fit'} at least as well "
+        "as those drawn."
     )
 
 
