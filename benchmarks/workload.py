@@ -189,6 +189,21 @@ def scale(reports: int, sources: int, freq: str, draws: int, tune: int, chains: 
     }
 
 
+def realistic_conflict(seed: int):
+    """Simulate the realistic workload's conflict for ``seed`` (see ``realistic``)."""
+    from nkest.validate import simulate_conflict
+
+    return simulate_conflict(
+        seed,
+        days=730,
+        n_reports=170,
+        n_groups=5,
+        sources_per_group=11,
+        belligerent=(5.0, 20.0),
+        start="2023-01-01",
+    )
+
+
 def realistic(count: int, settings: str) -> dict:
     """A realistic synthetic conflict on seeds 1..count, after a DPRK fit in the same process.
 
@@ -199,7 +214,6 @@ def realistic(count: int, settings: str) -> dict:
     arguments; ``{}`` is the defaults (refits included).
     """
     import nkest
-    from nkest.validate import simulate_conflict
 
     chosen = json.loads(settings)
     start = time.perf_counter()
@@ -207,15 +221,7 @@ def realistic(count: int, settings: str) -> dict:
     baseline = time.perf_counter() - start
     fits = []
     for seed in range(1, count + 1):
-        sim = simulate_conflict(
-            seed,
-            days=730,
-            n_reports=170,
-            n_groups=5,
-            sources_per_group=11,
-            belligerent=(5.0, 20.0),
-            start="2023-01-01",
-        )
+        sim = realistic_conflict(seed)
         begun = time.perf_counter()
         estimate = nkest.fit(
             sim.reports,

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,9 +23,11 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 from nkest.datasets import load_dataset
+from nkest.reports import Reports
 from nkest.results.estimate import Estimate
 from nkest.results.fitting import fit
 from nkest.results.markup import markdown_text
+from nkest.results.summaries import diagnostics_in_words
 from nkest.results.tables import format_table
 from nkest.validate.conflicts import conflicts_table, leave_one_source_out, plot_conflicts
 from nkest.validate.coverage import coverage_table, run_coverage
@@ -223,26 +226,8 @@ def _dprk_predictive(page: _Page, settings: Settings, estimate: Estimate) -> str
     unreliable = int((~checks["reliable"]).sum())
     draws = 300 if settings.quick else 1000
     cutoffs = LFO_CUTOFFS[:1] if settings.quick else LFO_CUTOFFS
-    future = leave_future_out(
-        load_dataset("dprk"),
-        cutoffs,
-        random_seed=1,
-        draws=draws,
-        tune=draws,
-        max_workers=settings.workers or 1,
-        executor=settings.executor,
-    )
-    page.save(future, "dprk_leave_future_out")
-    rate = future_rate(future)
-    per_cutoff = (
-        future[future["role"] == "observation"]
-        .groupby("cutoff")
-        .agg(
-            later_reports=("report_id", "size"),
-            inside=("inside", "sum"),
-            new_sources=("new_source", "sum"),
-        )
-        .reset_index()
+    per_cutoff, overall = _leave_future_out(
+        page, load_dataset("dprk"), cutoffs, "dprk", settings, draws=draws, tune=draws
     )
 
     figure = Figure(figsize=(5, 3), layout="constrained")
@@ -273,10 +258,44 @@ the early fit never saw is predicted as a new member of its group):
 
 {_md(per_cutoff)}
 
-Overall {rate["inside"]} of {rate["reports"]} later reports fall inside: a rate of
-**{rate["rate"]:.2f} (95% interval {rate["rate_lower"]:.2f}–{rate["rate_upper"]:.2f})**
-against the nominal 0.90. Raw results: `validation-data/dprk_leave_future_out.csv`.
+{overall}
 """
+
+
+def _leave_future_out(
+    page: _Page,
+    reports: Reports,
+    cutoffs: Sequence[str],
+    name: str,
+    settings: Settings,
+    **fit_kwargs: Any,
+) -> tuple[pd.DataFrame, str]:
+    """Run leave-future-out on a data set, save it; return its table per cutoff and its verdict."""
+    future = leave_future_out(
+        reports,
+        cutoffs,
+        random_seed=1,
+        max_workers=settings.workers or 1,
+        executor=settings.executor,
+        **fit_kwargs,
+    )
+    csv = f"{name}_leave_future_out"
+    page.save(future, csv)
+    rate = future_rate(future)
+    per_cutoff = (
+        future[future["role"] == "observation"]
+        .groupby("cutoff")
+        .agg(
+            later_reports=("report_id", "size"),
+            inside=("inside", "sum"),
+            new_sources=("new_source", "sum"),
+        )
+        .reset_index()
+    )
+    overall = f"""Overall {rate["inside"]} of {rate["reports"]} later reports fall inside: a rate of
+**{rate["rate"]:.2f} (95% interval {rate["rate_lower"]:.2f}–{rate["rate_upper"]:.2f})**
+against the nominal 0.90. Raw results: `validation-data/{csv}.csv`."""
+    return per_cutoff, overall
 
 
 def _pit_reading(pit: pd.Series) -> str:
@@ -443,21 +462,8 @@ def _ukraine(page: _Page, settings: Settings) -> str:
     page.save(headline, "ukraine_headline")
 
     cutoffs = UKRAINE_LFO_CUTOFFS[-1:] if settings.quick else UKRAINE_LFO_CUTOFFS
-    future = leave_future_out(
-        reports,
-        cutoffs,
-        random_seed=1,
-        **(quick or {"draws": 1000, "tune": 1000}),
-        max_workers=settings.workers or 1,
-        executor=settings.executor,
-    )
-    page.save(future, "ukraine_leave_future_out")
-    rate = future_rate(future)
-    per_cutoff = (
-        future[future["role"] == "observation"]
-        .groupby("cutoff")
-        .agg(later_reports=("report_id", "size"), inside=("inside", "sum"))
-        .reset_index()
+    per_cutoff, overall = _leave_future_out(
+        page, reports, cutoffs, "ukraine", settings, **(quick or {"draws": 1000, "tune": 1000})
     )
     at_end = "; ".join(
         f"{row.quantity} {row.median:,.0f} ({row.lower:,.0f}–{row.upper:,.0f})"
@@ -496,19 +502,18 @@ lies above it in {above} of {len(floor_table)}:
 **Leave-future-out.** Fit on the reports published before each cutoff, then check whether
 each later observation falls within its 90% predictive interval:
 
-{_md(per_cutoff)}
+{_md(per_cutoff[["cutoff", "later_reports", "inside"]])}
 
-Overall {rate["inside"]} of {rate["reports"]} later reports fall inside: a rate of
-**{rate["rate"]:.2f} (95% interval {rate["rate_lower"]:.2f}–{rate["rate_upper"]:.2f})**
-against the nominal 0.90. Raw results: `validation-data/ukraine_leave_future_out.csv`.
+{overall}
 """
 
 
 def _diagnostics_words(diagnostics: dict) -> str:
-    """Say a fit's diagnostics in one phrase, as the page reports every fit's."""
-    verdict = "passed" if diagnostics["passed"] else "FAILED"
+    """Say a fit's diagnostics in one phrase: what failed, or by what margin it passed."""
+    if not diagnostics["passed"]:
+        return f"diagnostics {diagnostics_in_words(diagnostics)}"
     return (
-        f"diagnostics {verdict} ({diagnostics['divergences']} divergences, R-hat "
+        f"diagnostics passed ({diagnostics['divergences']} divergences, R-hat "
         f"{diagnostics['max_rhat']:.3f}, smallest bulk ESS {diagnostics['min_ess_bulk']:.0f})"
     )
 
@@ -686,9 +691,9 @@ def _new_regimes_glance(data: Path) -> list[str]:
     )
     factor = table["biased group's factor coverage (90%)"].dropna()
     return [
-        f"- **The new regimes, on the current model** ({_count_range(table['data sets'])} "
+        f"- **The new regimes, on the current model** ({_value_range(table['data sets'])} "
         "data sets each, a first run): 90% intervals cover the "
-        f"truth in {_share_range(table['90% coverage'])} of them; "
+        f"truth in {_value_range(table['90% coverage'], '.0%')} of them; "
         + (
             f"the biased group's factor is covered in at least {factor.min():.0%}; "
             if len(factor)
@@ -698,13 +703,9 @@ def _new_regimes_glance(data: Path) -> list[str]:
     ]
 
 
-def _count_range(counts: pd.Series) -> str:
-    low, high = int(counts.min()), int(counts.max())
-    return str(low) if low == high else f"{low}–{high}"
-
-
-def _share_range(shares: pd.Series) -> str:
-    low, high = f"{shares.min():.0%}", f"{shares.max():.0%}"
+def _value_range(values: pd.Series, spec: str = "") -> str:
+    """Return "low–high" in the format ``spec``, or one value when both ends read the same."""
+    low, high = f"{values.min():{spec}}", f"{values.max():{spec}}"
     return low if low == high else f"{low}–{high}"
 
 

@@ -20,13 +20,16 @@ import json
 import math
 import sys
 import time
+from pathlib import Path
 
 import pymc as pm
 
 import nkest
 import nkest.model.build as build
 import nkest.model.identification as identification
-from nkest.validate import simulate_conflict
+
+sys.path.insert(0, str(Path(__file__).parents[1]))
+from workload import realistic_conflict  # the benchmarks folder, added above
 
 SPREADS = {"source_bias_sd", "family_bias_sd", "noise_spread", "group_bias_sd", "ratio_drift"}
 
@@ -78,15 +81,7 @@ def main(variant: str, data_sets: list[int]) -> None:
         if data_set == 0:
             reports, end, label = nkest.load_dataset("dprk"), None, "dprk"
         else:
-            simulated = simulate_conflict(
-                data_set,
-                days=730,
-                n_reports=170,
-                n_groups=5,
-                sources_per_group=11,
-                belligerent=(5.0, 20.0),
-                start="2023-01-01",
-            )
+            simulated = realistic_conflict(data_set)
             reports = simulated.reports
             end = simulated.daily.index[-1].date().isoformat()
             label = f"realistic-{data_set}"
