@@ -75,6 +75,7 @@ def simulate_conflict(
     belligerent: tuple[float, float] | None = None,
     family_bias_sd: float = 0.0,
     deployment: bool = False,
+    centre_groups: bool = False,
 ) -> SimulatedConflict:
     """Simulate a conflict and the reports about it.
 
@@ -91,9 +92,10 @@ def simulate_conflict(
     sources_per_group : int
         Sources per group, named ``S1``, ``S2``, ...
     group_bias_sd : float
-        Spread of the groups' true log-bias factors; they are centred to
-        average zero, so the default identification ("groups unbiased on
-        average") holds in the truth.
+        Spread of the groups' true log-bias factors, each drawn independently
+        around no bias: the world the default identification ("most groups
+        roughly unbiased") describes, in which the groups' average bias is
+        itself a draw, which no fit can know.
     source_bias_sd : float
         Spread of each source's log-bias factor around its group's.
     noise_range : (float, float)
@@ -126,7 +128,7 @@ def simulate_conflict(
         ``B2``) that states its own losses at a fraction of the truth in all
         its figures: its log-bias is minus the log of a factor uniform in this
         range (``(5, 20)``: a fifth to a twentieth of the truth). The other
-        groups still average zero, so the truth is "most groups roughly
+        groups are drawn as without it, so the truth is "most groups roughly
         unbiased", not "all groups unbiased on average".
     family_bias_sd : float
         Spread of each source's log-bias on wounded and casualties around its
@@ -136,6 +138,11 @@ def simulate_conflict(
         them (the troops sent end at 1.05-1.3 times the final casualties); six
         reports of the troops sent, by the sources with their biases, replace
         the single cap.
+    centre_groups : bool
+        Centre the groups' log-biases (before any belligerent) to average
+        exactly zero: the world of the zero-sum identification (``"groups"``),
+        in which the default, not knowing the average is exactly zero, gives
+        intervals wider than they need to be.
 
     Returns
     -------
@@ -157,7 +164,8 @@ def simulate_conflict(
     }
     sources = list(groups)
     group_effect = rng.normal(0.0, group_bias_sd, n_groups)
-    group_effect -= group_effect.mean()
+    if centre_groups:
+        group_effect -= group_effect.mean()
     log_bias = {
         s: group_effect[int(groups[s][1:]) - 1] + rng.normal(0.0, source_bias_sd) for s in sources
     }
@@ -220,6 +228,7 @@ def simulate_conflict(
         "belligerent": belligerent,
         "family_bias_sd": family_bias_sd,
         "deployment": deployment,
+        "centre_groups": centre_groups,
     }
     bias = {s: float(np.exp(b)) for s, b in log_bias.items()}
     if constraints and not deployment:

@@ -289,3 +289,20 @@ def test_the_page_summarises_the_new_regimes_and_the_ukrainian_study(tmp_path):
     assert "intervals excluding 1: 1 of its 2 sources" in line
     assert "above 1 of 2 named-death floors" in line
     assert "3 of 4 later reports" in line
+
+
+def test_simulated_group_biases_are_drawn_around_no_bias_or_centred_on_request():
+    def group_means(sim):
+        log_bias = np.log(sim.bias[sim.groups.reindex(sim.bias.index).str.startswith("G")])
+        return log_bias.groupby(sim.groups).mean()
+
+    settings = {"days": 60, "n_reports": 20, "source_bias_sd": 0.0, "n_groups": 4}
+    drawn = [group_means(simulate_conflict(seed, **settings)).mean() for seed in range(40)]
+    centred = [
+        group_means(simulate_conflict(seed, centre_groups=True, **settings)).mean()
+        for seed in range(40)
+    ]
+    # drawn independently, the groups' average is itself a draw: sd 0.35 / sqrt(4)
+    assert 0.1 < np.std(drawn) < 0.3
+    assert np.abs(centred).max() < 1e-12
+    assert simulate_conflict(3, centre_groups=True, **settings).settings["centre_groups"]
