@@ -235,25 +235,22 @@ def test_coverage_records_whether_the_biased_groups_factor_is_covered():
     assert table["biased group's factor coverage (90%)"].between(0, 1).all()
 
 
-def test_the_page_summarises_the_new_regimes_and_the_ukrainian_study(tmp_path):
-    from validation.publish import _new_regimes_glance, _ukraine_glance
-
-    assert _new_regimes_glance(tmp_path) == []
-    assert _ukraine_glance(tmp_path) == []
+def _coverage_rows(regime: str, seeds: int, *, half: float = 0.5) -> pd.DataFrame:
+    """Coverage results where every seed but the first is covered at 90%."""
     rows = []
-    for seed in range(4):
+    for seed in range(seeds):
         for quantity, truth in (("killed", 1000.0), ("wounded", 3000.0)):
-            for prob, half in ((0.5, 0.1), (0.9, 0.5 if seed else 0.01)):
+            for prob, width in ((0.5, 0.1), (0.9, half if seed else 0.01)):
                 rows.append(
                     {
-                        "regime": "belligerent group",
+                        "regime": regime,
                         "seed": seed,
                         "quantity": quantity,
                         "prob": prob,
                         "truth": truth,
                         "median": truth * 1.05,
-                        "lower": truth * (1 + 0.05 - half),
-                        "upper": truth * (1 + 0.05 + half),
+                        "lower": truth * (1 + 0.05 - width),
+                        "upper": truth * (1 + 0.05 + width),
                         "covered": seed > 0 or prob == 0.5,
                         "baseline: latest report": truth * 1.5,
                         "baseline: mean of sources' latest": truth * 0.9,
@@ -261,12 +258,47 @@ def test_the_page_summarises_the_new_regimes_and_the_ukrainian_study(tmp_path):
                         "biased group's factor covered": 1.0,
                     }
                 )
-    pd.DataFrame(rows).to_csv(tmp_path / "coverage_new_regimes.csv", index=False)
-    (line,) = _new_regimes_glance(tmp_path)
-    assert "(4 data sets each" in line
-    assert "cover the truth in 75% of them" in line
-    assert "belligerent group 50%" in line  # error 5% against the better baseline's 10%
+    return pd.DataFrame(rows)
 
+
+def test_the_coverage_section_names_what_misses_the_targets_and_what_is_not_rerun(tmp_path):
+    from validation.publish import _coverage_glance
+
+    current = _coverage_rows("belligerent group", 4)
+    previous = _coverage_rows("few reports", 5)
+    centred = _coverage_rows("belligerent group", 3)
+    section = coverage_section(current, previous=previous, centred=centred)
+    # 3 of 4 covered: outside 0.85-0.95, and named; error 5% against the better baseline's 10%
+    assert "0 of 2 regime and quantity rows are within 0.85–0.95" in section
+    assert "belligerent group, killed: 0.75" in section
+    assert "at least 30% below the better baseline's in 2 of 2" in section
+    # every median is 5% high: a lopsided row is named with its side
+    assert "one side of the truth in: belligerent group, killed (above in 100%)" in section
+    # the previous model's run shows only regimes the current run lacks, marked as outdated
+    assert "### Regimes not yet rerun on the current model" in section
+    assert "Made with the previous model" in section
+    assert section.count("| few reports") == 2
+    assert section.count("| belligerent group") == 4
+    assert "### When the groups average exactly no bias" in section
+    assert "Seeds 0–2" in section
+    # nothing kept beside it: no subsections
+    alone = coverage_section(_coverage_rows("few reports", 2), previous=previous)
+    assert "###" not in alone
+
+    current.to_csv(tmp_path / "coverage.csv", index=False)
+    centred.to_csv(tmp_path / "coverage_centred.csv", index=False)
+    (line, centred_line) = _coverage_glance(tmp_path)
+    assert "(4 data sets in each of 1 regimes" in line
+    assert "the other 8 regimes not yet rerun" in line
+    assert "covered by their 90% intervals in 100% of cases" in line
+    assert "(3 data sets in each of 1 regimes" in centred_line
+    assert "cover the truth in 67%" in centred_line
+
+
+def test_the_page_summarises_the_ukrainian_study(tmp_path):
+    from validation.publish import _ukraine_glance
+
+    assert _ukraine_glance(tmp_path) == []
     pd.DataFrame(
         {
             "source": ["Army A", "Army A aide", "Govt B"],
