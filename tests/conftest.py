@@ -84,10 +84,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def simulated():
-    """A small simulated conflict with known truth (same structure for every use)."""
+    """A small simulated conflict with known truth (same structure for every use).
+
+    Its groups are centred, as every simulated conflict's were when the plot and
+    comparison tests were written against it: its exact figures are what they check.
+    """
     from nkest.validate import simulate_conflict
 
-    return simulate_conflict(7, days=200, n_reports=40)
+    return simulate_conflict(7, days=200, n_reports=40, centre_groups=True)
 
 
 @pytest.fixture(scope="session")
