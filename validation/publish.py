@@ -202,20 +202,24 @@ def _coverage_companions(data: Path) -> dict[str, pd.DataFrame | None]:
     current model in simulated worlds whose groups average exactly no bias.
     """
     return {
-        key: pd.read_csv(data / name) if (data / name).exists() else None
-        for key, name in (
-            ("previous", "coverage_previous_model.csv"),
-            ("centred", "coverage_centred.csv"),
-        )
+        "previous": _read_kept(data / "coverage_previous_model.csv"),
+        "centred": _read_kept(data / "coverage_centred.csv"),
     }
+
+
+def _read_kept(path: Path) -> pd.DataFrame | None:
+    return pd.read_csv(path) if path.exists() else None
 
 
 def _beats_baselines(table: pd.DataFrame) -> pd.Series:
     """Whether each row of a ``coverage_table`` has the median beat both baselines."""
-    error = table["error: nkest median (%)"]
-    return (error < table["error: latest report (%)"]) & (
-        error < table["error: mean of sources' latest (%)"]
-    )
+    return table["error below the better baseline (%)"] > 0
+
+
+def _not_rerun(results: pd.DataFrame) -> list[str]:
+    """Return the regimes of ``REGIMES`` that a coverage run has no results for."""
+    run = set(results["regime"])
+    return [regime for regime in REGIMES if regime not in run]
 
 
 def _coverage_verdict(table: pd.DataFrame) -> str:
@@ -301,8 +305,9 @@ baseline's.
 
 {_coverage_verdict(table)} Raw results: `validation-data/coverage.csv`.
 """
-    missing = [regime for regime in REGIMES if regime not in set(results["regime"])]
-    earlier = previous[previous["regime"].isin(missing)] if previous is not None else None
+    earlier = (
+        previous[previous["regime"].isin(_not_rerun(results))] if previous is not None else None
+    )
     if earlier is not None and not earlier.empty:
         text += f"""
 ### Regimes not yet rerun on the current model
@@ -769,8 +774,7 @@ def _coverage_glance(data: Path) -> list[str]:
     """Summarise the coverage runs: the current model's, and the kept ones beside it."""
     results = pd.read_csv(data / "coverage.csv")
     table = coverage_table(results)
-    companions = _coverage_companions(data)
-    missing = [regime for regime in REGIMES if regime not in set(results["regime"])]
+    missing = _not_rerun(results)
     lines = [
         f"- **Coverage** ({_value_range(table['data sets'])} data sets in each of "
         f"{table['regime'].nunique()} regimes, groups' biases drawn around no bias"
@@ -782,7 +786,7 @@ def _coverage_glance(data: Path) -> list[str]:
         + f"): {_coverage_verdict(table)}"
         + _factor_words(table)
     ]
-    centred = companions["centred"]
+    centred = _read_kept(data / "coverage_centred.csv")
     if centred is not None:
         centred_table = coverage_table(centred)
         lines.append(

@@ -235,12 +235,12 @@ def test_coverage_records_whether_the_biased_groups_factor_is_covered():
     assert table["biased group's factor coverage (90%)"].between(0, 1).all()
 
 
-def _coverage_rows(regime: str, seeds: int, *, half: float = 0.5) -> pd.DataFrame:
+def _coverage_rows(regime: str, seeds: int) -> pd.DataFrame:
     """Coverage results where every seed but the first is covered at 90%."""
     rows = []
     for seed in range(seeds):
         for quantity, truth in (("killed", 1000.0), ("wounded", 3000.0)):
-            for prob, width in ((0.5, 0.1), (0.9, half if seed else 0.01)):
+            for prob, width in ((0.5, 0.1), (0.9, 0.5 if seed else 0.01)):
                 rows.append(
                     {
                         "regime": regime,
