@@ -794,9 +794,22 @@ def _coverage_glance(data: Path) -> list[str]:
             f"({_value_range(centred_table['data sets'])} data sets in each of "
             f"{centred_table['regime'].nunique()} regimes; the zero-sum world, which the "
             "default does not assume): 90% intervals cover the truth in "
-            f"{_value_range(centred_table['90% coverage'], '.0%')}: wider than that world needs."
+            f"{_value_range(centred_table['90% coverage'], '.0%')}"
+            f"{_width_words(centred_table['90% coverage'])}."
         )
     return lines
+
+
+def _width_words(coverage: pd.Series) -> str:
+    """Say what the 90% intervals' coverage says of their width, against the target range."""
+    low, high = COVERAGE_TARGET
+    if (coverage > high).all():
+        return ": wider than that world needs"
+    if (coverage < low).all():
+        return ": narrower than they claim"
+    if coverage.between(low, high).all():
+        return ": as wide as they claim"
+    return ""
 
 
 def _factor_words(table: pd.DataFrame) -> str:
