@@ -40,17 +40,25 @@ BATCH = {"draws": 500, "tune": 500, "chains": 2}
 """The size of each fit in the validation studies' batch work (SBC uses it)."""
 
 
-def workload(name: str, *args: object, timeout: float = 3600) -> dict:
+def workload(
+    name: str, *args: object, timeout: float = 3600, env: dict[str, str] | None = None
+) -> dict:
     """Run one workload in a fresh Python process and return its measurements.
 
     A workload still running after ``timeout`` seconds is stopped; its result
     is then what it printed as ``PARTIAL`` so far, with ``stopped_after``.
+    ``env`` adds to the process's environment.
     """
     command = [sys.executable, str(HERE / "workload.py"), name, *map(str, args)]
     start = time.perf_counter()
     try:
         result = subprocess.run(
-            command, capture_output=True, text=True, timeout=timeout, check=False
+            command,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            env={**os.environ, **(env or {})},
         )
     except subprocess.TimeoutExpired as stopped:
         output = stopped.stdout or ""
@@ -79,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: time,ess,scale,throughput,seeds,realistic",
+        help="comma-separated: time,compile,ess,scale,throughput,seeds,realistic",
     )
     parser.add_argument(
         "--scale-limit",
@@ -92,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     draws, tune, chains = sizes["draws"], sizes["tune"], sizes["chains"]
     chosen = set(filter(None, args.only.split(","))) or {
         "time",
+        "compile",
         "ess",
         "scale",
         "throughput",
@@ -143,6 +152,28 @@ def main(argv: list[str] | None = None) -> int:
                 f"(naive: {naive['divergences']} divergences, R-hat {naive['max_rhat']:.2f})",
             ),
         ]
+
+    if "compile" in chosen:
+        # Smoke: nkest's way only (the baseline is the same workload, twice as long).
+        ways = ("cached",) if args.smoke else ("cached", "nutpie")
+        results["compile"] = times = _compile_times(ways)
+        ours, theirs = times["cached"], times.get("nutpie")
+        baseline = (
+            f"nutpie's own callbacks {theirs['first_ever']['compile']:.1f} / "
+            f"{theirs['fresh']['compile']:.1f} s: "
+            f"{theirs['fresh']['compile'] / ours['fresh']['compile']:.1f}x faster warm; "
+            if theirs
+            else "nutpie's own callbacks not timed (smoke); "
+        )
+        rows.append(
+            (
+                "compile, fresh process: first ever / cache warm (s)",
+                f"{ours['first_ever']['compile']:.1f} / {ours['fresh']['compile']:.1f}",
+                "part of < 10",
+                f"{baseline}callbacks loaded from disk: "
+                f"{'yes' if ours['fresh']['callbacks_loaded'] else 'NO'}",
+            )
+        )
 
     if "throughput" in chosen:
         fits = 3 if args.smoke else 12
@@ -267,6 +298,29 @@ def main(argv: list[str] | None = None) -> int:
     if not args.smoke and not args.only:
         _write_results_table(rows, results)
     return 0
+
+
+def _compile_times(ways: tuple[str, ...] = ("cached", "nutpie")) -> dict:
+    """Compile the DPRK model in fresh processes: first ever, then with the cache warm.
+
+    Both ways, nkest's (callbacks cached on disk) and nutpie's own (the baseline),
+    each with its own new, empty cache directory (PyTensor's and numba's): the
+    first process compiles everything, the second finds what the first left.
+    """
+    import tempfile
+
+    times = {}
+    for callbacks in ways:
+        with tempfile.TemporaryDirectory(prefix="nkest-compile-") as cache:
+            env = {
+                "PYTENSOR_FLAGS": f"base_compiledir={cache}",
+                "NUMBA_CACHE_DIR": str(Path(cache) / "numba-own"),
+            }
+            times[callbacks] = {
+                "first_ever": workload("compile_model", callbacks, env=env),
+                "fresh": workload("compile_model", callbacks, env=env),
+            }
+    return times
 
 
 def _worst(fits: list[dict]) -> dict:

@@ -65,6 +65,39 @@ def fresh(draws: int, tune: int, chains: int) -> dict:
     }
 
 
+def compile_model(callbacks: str) -> dict:
+    """Import, build and compile the DPRK model in a fresh process, without sampling.
+
+    ``callbacks``: "cached" compiles as a fit does (nutpie's callbacks loaded
+    from disk when this machine compiled them before); "nutpie" compiles them
+    nutpie's own way, the baseline.
+    """
+    import nutpie
+
+    import nkest
+    from nkest.fit.callbacks import compile_nutpie_model
+    from nkest.fit.compiling import reproducible_compilation
+    from nkest.model.build import build_model
+    from nkest.model.design import make_design
+    from nkest.model.options import make_options
+
+    imported = time.perf_counter()
+    options = make_options()
+    model = build_model(make_design(nkest.load_dataset("dprk"), options), options)
+    built = time.perf_counter()
+    compile_ = compile_nutpie_model if callbacks == "cached" else nutpie.compile_pymc_model
+    with reproducible_compilation():
+        compiled = compile_(model)
+    done = time.perf_counter()
+    return {
+        "import": imported - START,
+        "build": built - imported,
+        "compile": done - built,
+        "total": done - START,
+        "callbacks_loaded": compiled.compiled_logp_func.cache_hits,
+    }
+
+
 def warm(draws: int, tune: int, chains: int) -> dict:
     """A second fit with new data in a warm process (same structure)."""
     import nkest

@@ -26,6 +26,7 @@ import pymc as pm
 import xarray as xr
 
 from nkest.errors import OptionError
+from nkest.fit.callbacks import compile_nutpie_model
 from nkest.fit.compiling import reproducible_compilation
 from nkest.fit.progress import ProgressLog, announce, interactive
 from nkest.model.build import build_model, model_data
@@ -179,10 +180,11 @@ def _sample_nutpie(
 
     start = time.perf_counter()
     if compiled.nutpie_model is None:
-        logger.info("compiling the model (once per model structure in a process)")
+        # Once per model structure in a process; the costliest part once per machine.
+        logger.info("compiling the model")
         if progressbar:
-            announce("compiling the model (once per model structure in a process)…")
-        compiled.nutpie_model = nutpie.compile_pymc_model(compiled.model)
+            announce("compiling the model …")
+        compiled.nutpie_model = compile_nutpie_model(compiled.model)
     seconds["compile"] = time.perf_counter() - start
     start = time.perf_counter()
     # The initial point (PyMC's support points) reads the PyMC model's own data, which

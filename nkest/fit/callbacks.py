@@ -1,0 +1,286 @@
+"""nutpie's C callbacks for a model, compiled once per machine instead of once per process.
+
+nutpie samples a PyMC model through two C callbacks that numba compiles: the
+log density with its gradient, and the function that stores the
+deterministics. PyTensor caches the numba kernels of the model's graphs on
+disk, but nutpie (0.16) wraps them in callbacks that numba cannot cache: they
+close over objects made afresh in every process (record types with random
+field names), so a fresh process spends most of its compilation (about 6 of
+10 s on the DPRK model) compiling the same wrappers again.
+
+Here the wrappers are generated as source code whose only free names are the
+model's two PyTensor kernels, and registered with PyTensor's numba cache under
+a key made from the kernels' own cache keys and the layout of the data. A
+second process with a model of the same structure loads both callbacks from
+disk. The data are read through nutpie's own record of pointers, sizes and
+shapes, at offsets fixed by the structure, so ``with_data`` and sampling work
+exactly as with nutpie's wrappers; the draws are identical
+(``tests/fit/test_callbacks.py``).
+
+When a model's kernels are not cacheable (PyTensor gives them no cache key),
+:func:`compile_nutpie_model` compiles nutpie's usual way and says so in the log.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from typing import Any
+
+import numpy as np
+
+__all__ = ["CALLBACK_VERSION", "compile_nutpie_model"]
+
+logger = logging.getLogger("nkest")
+
+CALLBACK_VERSION = "1"
+"""Part of every callback's cache key: change it when the generated source changes."""
+
+_LOGP_SIGNATURE = "int64(uint64, CPointer(float64), CPointer(float64), CPointer(float64), voidptr)"
+_EXPAND_SIGNATURE = "int64(uint64, uint64, CPointer(float64), CPointer(float64), voidptr)"
+
+
+def compile_nutpie_model(model: Any) -> Any:
+    """Compile a PyMC model for nutpie, loading its callbacks from disk when it can.
+
+    The result is the same object ``nutpie.compile_pymc_model(model)`` returns
+    (a ``CompiledPyMCModel`` with nutpie's defaults: support-point initial
+    values with jitter, every variable stored), and samples identically.
+
+    Parameters
+    ----------
+    model : pymc.Model
+        The model to compile.
+
+    Returns
+    -------
+    nutpie.compile_pymc.CompiledPyMCModel
+    """
+    import numba
+    import nutpie
+    import pytensor
+    from nutpie import compile_pymc as nutpie_pymc
+    from pymc.initial_point import make_initial_point_fn
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+
+    if not pytensor.config.numba__cache:
+        logger.info("PyTensor's numba cache is off: compiling nutpie's way")
+        return nutpie.compile_pymc_model(model)
+
+    initial_point_fn = make_initial_point_fn(
+        model=model,
+        default_strategy="support_point",
+        jitter_rvs=set(model.free_RVs),
+        return_transformed=True,
+    )
+    initial_point_fn = _with_lock(initial_point_fn)
+    (
+        n_dim,
+        n_expanded,
+        logp_fn_pt,
+        expand_fn_pt,
+        flat_initial_point_fn,
+        shape_info,
+        reparameterized_names,
+    ) = nutpie_pymc._make_functions(
+        model,
+        mode="NUMBA",
+        compute_grad=True,
+        join_expanded=True,
+        pymc_initial_point_fn=initial_point_fn,
+    )
+    logp_kernel = logp_fn_pt.vm.jit_fn
+    expand_kernel = expand_fn_pt.vm.jit_fn
+    kernel_keys = [CACHED_SRC_FUNCTIONS.get(k.py_func) for k in (logp_kernel, expand_kernel)]
+    if None in kernel_keys:
+        logger.info("the model's kernels have no PyTensor cache key: compiling nutpie's way")
+        return nutpie.compile_pymc_model(model)
+
+    # As nutpie does: one read-only copy of each shared variable, found through a record.
+    shared_data: dict[str, np.ndarray] = {}
+    shared_var_keys: dict[Any, str] = {}
+    for position, variable in enumerate([*logp_fn_pt.get_shared(), *expand_fn_pt.get_shared()]):
+        if variable in shared_var_keys:
+            continue
+        key = f"data{position}"
+        value = np.array(variable.get_value(), order="C", copy=True)
+        value.flags.writeable = False
+        shared_data[key] = value
+        shared_var_keys[variable] = key
+    user_data = nutpie_pymc.make_user_data(shared_var_keys, shared_data)
+    layout = _record_layout(user_data.dtype, shared_var_keys, shared_data)
+
+    logp_keys = [shared_var_keys[variable] for variable in logp_fn_pt.get_shared()]
+    expand_keys = [shared_var_keys[variable] for variable in expand_fn_pt.get_shared()]
+    logp_func = _cached_cfunc(
+        _logp_source(n_dim, layout, logp_keys),
+        "logp_callback",
+        _LOGP_SIGNATURE,
+        logp_kernel,
+        _cache_key("logp", kernel_keys[0], n_dim, n_expanded, layout, logp_keys),
+        numba,
+    )
+    expand_func = _cached_cfunc(
+        _expand_source(n_dim, n_expanded, layout, expand_keys),
+        "expand_callback",
+        _EXPAND_SIGNATURE,
+        expand_kernel,
+        _cache_key("expand", kernel_keys[1], n_dim, n_expanded, layout, expand_keys),
+        numba,
+    )
+    dims, coords = nutpie_pymc._prepare_dims_and_coords(model, shape_info, reparameterized_names)
+    return nutpie_pymc.CompiledPyMCModel(
+        _n_dim=n_dim,
+        dims=dims,
+        _coords=coords,
+        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info, strict=True)},
+        compiled_logp_func=logp_func,
+        compiled_expand_func=expand_func,
+        initial_point_func=flat_initial_point_fn,
+        shared_data=shared_data,
+        shared_var_keys=shared_var_keys,
+        user_data=user_data,
+        n_expanded=n_expanded,
+        shape_info=shape_info,
+        logp_func=logp_fn_pt,
+        expand_func=expand_fn_pt,
+        reparameterized_names=reparameterized_names,
+    )
+
+
+def _with_lock(function):
+    """Serialise calls, as nutpie does: chains ask for initial points from several threads."""
+    lock = threading.Lock()
+
+    def locked(*args, **kwargs):
+        with lock:
+            return function(*args, **kwargs)
+
+    return locked
+
+
+def _record_layout(
+    dtype: np.dtype, shared_var_keys: dict[Any, str], shared_data: dict[str, np.ndarray]
+) -> dict[str, tuple[int, tuple[int, ...], str]]:
+    """Where nutpie's record keeps each array's pointer and shape, in 8-byte words.
+
+    Returns, for each key, (word of the pointer, words of the shape, the
+    array's dtype name). The record is packed and every field is
+    8 bytes wide, which is checked rather than assumed.
+    """
+    shared = dtype["shared"]
+    if dtype.itemsize % 8:
+        raise ValueError("nutpie's data record is not made of 8-byte words")
+    layout = {}
+    for key in shared_var_keys.values():
+        start = dtype.fields["shared"][1]
+        pointer = start + shared.fields["data"][1] + shared["data"].fields[key][1]
+        shape_offset = start + shared.fields["shape"][1] + shared["shape"].fields[key][1]
+        if pointer % 8 or shape_offset % 8 or shared["shape"][key].base.itemsize != 8:
+            raise ValueError("nutpie's data record is not made of 8-byte words")
+        words = tuple(shape_offset // 8 + axis for axis in range(shared_data[key].ndim))
+        layout[key] = (pointer // 8, words, shared_data[key].dtype.name)
+    return layout
+
+
+def _arrays_source(layout: dict, keys: list[str]) -> list[str]:
+    lines = []
+    for position, key in enumerate(keys):
+        pointer, words, dtype = layout[key]
+        shape = "".join(f"int(record[{word}]), " for word in words)
+        lines.append(
+            f"        a{position} = numba.carray(as_pointer(record[{pointer}]), "
+            f"({shape}), np.{dtype})"
+        )
+    return lines
+
+
+def _record_words(layout: dict) -> int:
+    return 1 + max(
+        [pointer for pointer, _, _ in layout.values()]
+        + [word for _, words, _ in layout.values() for word in words],
+        default=0,
+    )
+
+
+def _logp_source(n_dim: int, layout: dict, keys: list[str]) -> str:
+    arrays = "".join(f", a{position}" for position in range(len(keys)))
+    return "\n".join(
+        [
+            "def logp_callback(dim, x_, out_, logp_, user_data_):",
+            f"    if dim != {n_dim}:",
+            "        return -1",
+            "    try:",
+            f"        record = numba.carray(user_data_, ({_record_words(layout)},), np.uint64)",
+            *_arrays_source(layout, keys),
+            f"        x = numba.carray(x_, ({n_dim},))",
+            f"        out = numba.carray(out_, ({n_dim},))",
+            "        logp = numba.carray(logp_, ())",
+            f"        logp_value, gradient = kernel(x{arrays})",
+            "        logp[()] = logp_value",
+            "        out[...] = gradient",
+            "        if not np.all(np.isfinite(out)):",
+            "            return 3",
+            "        if not np.isfinite(logp_value):",
+            "            return 4",
+            "    except Exception:",
+            "        return 1",
+            "    return 0",
+            "",
+        ]
+    )
+
+
+def _expand_source(n_dim: int, n_expanded: int, layout: dict, keys: list[str]) -> str:
+    arrays = "".join(f", a{position}" for position in range(len(keys)))
+    return "\n".join(
+        [
+            "def expand_callback(dim, expanded, x_, out_, user_data_):",
+            f"    if dim != {n_dim}:",
+            "        return -1",
+            f"    if expanded != {n_expanded}:",
+            "        return -1",
+            "    try:",
+            f"        record = numba.carray(user_data_, ({_record_words(layout)},), np.uint64)",
+            *_arrays_source(layout, keys),
+            f"        x = numba.carray(x_, ({n_dim},))",
+            f"        out = numba.carray(out_, ({n_expanded},))",
+            f"        (values,) = kernel(x{arrays})",
+            "        out[...] = values",
+            "    except Exception:",
+            "        return -2",
+            "    return 0",
+            "",
+        ]
+    )
+
+
+def _cache_key(kind: str, kernel_key: str, *parts: Any) -> str:
+    text = repr((CALLBACK_VERSION, kind, kernel_key, parts))
+    return f"nkest_{kind}_{hashlib.sha256(text.encode()).hexdigest()}"
+
+
+def _cached_cfunc(source: str, name: str, signature: str, kernel, key: str, numba):
+    """Compile ``source``'s function as a C callback, cached by PyTensor under ``key``."""
+    from nutpie.compile_pymc import address_as_void_pointer
+    from pytensor.link.numba.cache import compile_numba_function_src
+
+    function = compile_numba_function_src(
+        source,
+        name,
+        global_env={
+            # numba's cache rebuilds a function's environment from its module by name.
+            "__name__": __name__,
+            "numba": numba,
+            "np": np,
+            "kernel": kernel,
+            "as_pointer": address_as_void_pointer,
+        },
+        cache_key=key,
+    )
+    try:
+        return numba.cfunc(signature, cache=True)(function)
+    except Exception as error:  # a bad cache entry must cost a compile, not a fit
+        logger.warning("could not use the cached %s (%s): compiling it afresh", name, error)
+        return numba.cfunc(signature)(function)

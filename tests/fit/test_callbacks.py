@@ -1,0 +1,126 @@
+"""nutpie's callbacks are compiled once per machine and sample exactly as nutpie's own."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytensor
+import pytest
+
+from nkest.fit.callbacks import compile_nutpie_model
+from nkest.fit.compiling import reproducible_compilation
+from nkest.model.build import build_model, model_data
+from nkest.model.design import make_design
+from nkest.model.options import make_options
+from nkest.validate import simulate_conflict
+
+nutpie = pytest.importorskip("nutpie")
+
+
+def _designs(seed: int = 3):
+    """A simulated conflict's design, and the same conflict's with one report left out."""
+    sim = simulate_conflict(seed, days=150, n_reports=30)
+    options = make_options(end=sim.daily.index[-1].date().isoformat())
+    last = sim.reports.to_frame()["report_id"].iloc[-1]
+    fewer = sim.reports.exclude([last], "left out for the test")
+    return make_design(sim.reports, options), make_design(fewer, options), options
+
+
+def _model(seed: int = 3):
+    design, _, options = _designs(seed)
+    return build_model(design, options)
+
+
+def _draws(compiled, seed: int = 5) -> np.ndarray:
+    trace = nutpie.sample(
+        compiled, draws=30, tune=30, chains=2, cores=1, seed=seed, progress_bar=False
+    )
+    posterior = trace.posterior
+    return np.concatenate([posterior[name].to_numpy().ravel() for name in sorted(posterior)])
+
+
+def test_the_callbacks_sample_exactly_as_nutpies_own():
+    model = _model()
+    with reproducible_compilation():
+        ours = compile_nutpie_model(model)
+        theirs = nutpie.compile_pymc_model(model)
+    assert type(ours) is type(theirs)
+    assert ours.n_dim == theirs.n_dim
+    assert ours.shapes == theirs.shapes
+    np.testing.assert_array_equal(_draws(ours), _draws(theirs))
+
+
+def test_new_data_reach_the_callbacks_as_they_reach_nutpies_own():
+    """with_data swaps the arrays the callbacks read: nutpie's draws, and not the old data's."""
+    design, fewer, options = _designs()
+    model = build_model(design, options)
+    with reproducible_compilation():
+        ours = compile_nutpie_model(model)
+        theirs = nutpie.compile_pymc_model(model)
+    known = {var.name for var in ours.shared_var_keys}
+    update = {name: value for name, value in model_data(fewer.arrays).items() if name in known}
+    assert update, "the model reads no data"
+    before = _draws(ours)
+    swapped = _draws(ours.with_data(**update))
+    np.testing.assert_array_equal(swapped, _draws(theirs.with_data(**update)))
+    assert not np.array_equal(before, swapped)
+
+
+_SCRIPT = textwrap.dedent(
+    """
+    import json
+    import numpy as np
+    from nkest.fit.callbacks import compile_nutpie_model
+    from nkest.fit.compiling import reproducible_compilation
+    from nkest.model.build import build_model
+    from nkest.model.design import make_design
+    from nkest.model.options import make_options
+    from nkest.validate import simulate_conflict
+
+    sim = simulate_conflict(3, days=150, n_reports=30)
+    options = make_options(end=sim.daily.index[-1].date().isoformat())
+    model = build_model(make_design(sim.reports, options), options)
+    with reproducible_compilation():
+        compiled = compile_nutpie_model(model)
+    print(json.dumps({
+        "logp": compiled.compiled_logp_func.cache_hits,
+        "expand": compiled.compiled_expand_func.cache_hits,
+    }))
+    """
+)
+
+
+def _cache_hits_in_fresh_process(cache_dir) -> dict[str, int]:
+    env = {
+        **os.environ,
+        "PYTENSOR_FLAGS": f"base_compiledir={cache_dir}",
+        "NUMBA_CACHE_DIR": str(cache_dir / "numba-own"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _SCRIPT], env=env, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_a_second_process_loads_the_callbacks_from_disk(tmp_path):
+    assert _cache_hits_in_fresh_process(tmp_path) == {"logp": 0, "expand": 0}
+    assert sorted(path.name.split("-")[0] for path in tmp_path.rglob("*callback*.nbi")) == [
+        "string.expand_callback",
+        "string.logp_callback",
+    ]
+    assert _cache_hits_in_fresh_process(tmp_path) == {"logp": 1, "expand": 1}
+
+
+def test_without_pytensors_cache_the_model_compiles_nutpies_way():
+    model = _model()
+    with reproducible_compilation(), pytensor.config.change_flags(numba__cache=False):
+        compiled = compile_nutpie_model(model)
+    assert "logp_numba" in compiled.compiled_logp_func.__name__
+    with reproducible_compilation():
+        np.testing.assert_array_equal(_draws(compiled), _draws(compile_nutpie_model(model)))
