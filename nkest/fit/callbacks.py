@@ -17,8 +17,12 @@ shapes, at offsets fixed by the structure, so ``with_data`` and sampling work
 exactly as with nutpie's wrappers; the draws are identical
 (``tests/fit/test_callbacks.py``).
 
-When a model's kernels are not cacheable (PyTensor gives them no cache key),
-:func:`compile_nutpie_model` compiles nutpie's usual way and says so in the log.
+The wrappers depend on nutpie's private compilation steps, so they are used
+only with the nutpie versions they were tested with (``TESTED_NUTPIE``); with
+another version, with PyTensor's numba cache turned off, or when anything in
+the cached path fails (a model's kernels that PyTensor cannot cache, an
+unreadable cache entry), :func:`compile_nutpie_model` builds nutpie's own
+callbacks and says why in the log.
 """
 
 from __future__ import annotations
@@ -26,16 +30,20 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+import warnings
 from typing import Any
 
 import numpy as np
 
-__all__ = ["CALLBACK_VERSION", "compile_nutpie_model"]
+__all__ = ["CALLBACK_VERSION", "TESTED_NUTPIE", "compile_nutpie_model"]
 
 logger = logging.getLogger("nkest")
 
 CALLBACK_VERSION = "1"
-"""Part of every callback's cache key: change it when the generated source changes."""
+"""Part of every callback's cache key, with the generated source itself and the versions."""
+
+TESTED_NUTPIE = ("0.16.",)
+"""nutpie versions (prefixes) whose private compilation steps the cached path reuses."""
 
 _LOGP_SIGNATURE = "int64(uint64, CPointer(float64), CPointer(float64), CPointer(float64), voidptr)"
 _EXPAND_SIGNATURE = "int64(uint64, uint64, CPointer(float64), CPointer(float64), voidptr)"
@@ -67,6 +75,9 @@ def compile_nutpie_model(model: Any) -> Any:
     if not pytensor.config.numba__cache:
         logger.info("PyTensor's numba cache is off: compiling nutpie's way")
         return nutpie.compile_pymc_model(model)
+    if not nutpie.__version__.startswith(TESTED_NUTPIE):
+        logger.info("nutpie %s: not a version the cached callbacks know", nutpie.__version__)
+        return nutpie.compile_pymc_model(model)
 
     initial_point_fn = make_initial_point_fn(
         model=model,
@@ -90,13 +101,6 @@ def compile_nutpie_model(model: Any) -> Any:
         join_expanded=True,
         pymc_initial_point_fn=initial_point_fn,
     )
-    logp_kernel = logp_fn_pt.vm.jit_fn
-    expand_kernel = expand_fn_pt.vm.jit_fn
-    kernel_keys = [CACHED_SRC_FUNCTIONS.get(k.py_func) for k in (logp_kernel, expand_kernel)]
-    if None in kernel_keys:
-        logger.info("the model's kernels have no PyTensor cache key: compiling nutpie's way")
-        return nutpie.compile_pymc_model(model)
-
     # As nutpie does: one read-only copy of each shared variable, found through a record.
     shared_data: dict[str, np.ndarray] = {}
     shared_var_keys: dict[Any, str] = {}
@@ -109,26 +113,35 @@ def compile_nutpie_model(model: Any) -> Any:
         shared_data[key] = value
         shared_var_keys[variable] = key
     user_data = nutpie_pymc.make_user_data(shared_var_keys, shared_data)
-    layout = _record_layout(user_data.dtype, shared_var_keys, shared_data)
-
     logp_keys = [shared_var_keys[variable] for variable in logp_fn_pt.get_shared()]
     expand_keys = [shared_var_keys[variable] for variable in expand_fn_pt.get_shared()]
-    logp_func = _cached_cfunc(
-        _logp_source(n_dim, layout, logp_keys),
-        "logp_callback",
-        _LOGP_SIGNATURE,
-        logp_kernel,
-        _cache_key("logp", kernel_keys[0], n_dim, n_expanded, layout, logp_keys),
-        numba,
-    )
-    expand_func = _cached_cfunc(
-        _expand_source(n_dim, n_expanded, layout, expand_keys),
-        "expand_callback",
-        _EXPAND_SIGNATURE,
-        expand_kernel,
-        _cache_key("expand", kernel_keys[1], n_dim, n_expanded, layout, expand_keys),
-        numba,
-    )
+    try:
+        layout = _record_layout(user_data.dtype, shared_var_keys, shared_data)
+        kernels = [logp_fn_pt.vm.jit_fn, expand_fn_pt.vm.jit_fn]
+        kernel_keys = [CACHED_SRC_FUNCTIONS.get(kernel.py_func) for kernel in kernels]
+        if None in kernel_keys:
+            raise _NotCacheable("PyTensor gives the model's compiled graphs no cache key")
+        versions = (nutpie.__version__, pytensor.__version__, numba.__version__)
+        sources = [
+            ("logp_callback", _logp_source(n_dim, layout, logp_keys), _LOGP_SIGNATURE),
+            (
+                "expand_callback",
+                _expand_source(n_dim, n_expanded, layout, expand_keys),
+                _EXPAND_SIGNATURE,
+            ),
+        ]
+        logp_func, expand_func = (
+            _cached_cfunc(source, name, signature, kernel, _cache_key(name, key, source, versions))
+            for (name, source, signature), kernel, key in zip(
+                sources, kernels, kernel_keys, strict=True
+            )
+        )
+    except Exception as error:  # a cache that fails must cost a compile, not a fit
+        log = logger.info if isinstance(error, _NotCacheable) else logger.warning
+        log("nutpie's callbacks not cached (%s): compiling them nutpie's way", error)
+        logp_func, expand_func = _nutpie_callbacks(
+            n_dim, n_expanded, logp_fn_pt, expand_fn_pt, user_data, shared_var_keys, shared_data
+        )
     dims, coords = nutpie_pymc._prepare_dims_and_coords(model, shape_info, reparameterized_names)
     return nutpie_pymc.CompiledPyMCModel(
         _n_dim=n_dim,
@@ -177,7 +190,8 @@ def _record_layout(
         start = dtype.fields["shared"][1]
         pointer = start + shared.fields["data"][1] + shared["data"].fields[key][1]
         shape_offset = start + shared.fields["shape"][1] + shared["shape"].fields[key][1]
-        if pointer % 8 or shape_offset % 8 or shared["shape"][key].base.itemsize != 8:
+        widths = (shared["data"][key].itemsize, shared["shape"][key].base.itemsize)
+        if pointer % 8 or shape_offset % 8 or widths != (8, 8):
             raise ValueError("nutpie's data record is not made of 8-byte words")
         words = tuple(shape_offset // 8 + axis for axis in range(shared_data[key].ndim))
         layout[key] = (pointer // 8, words, shared_data[key].dtype.name)
@@ -256,13 +270,27 @@ def _expand_source(n_dim: int, n_expanded: int, layout: dict, keys: list[str]) -
     )
 
 
-def _cache_key(kind: str, kernel_key: str, *parts: Any) -> str:
-    text = repr((CALLBACK_VERSION, kind, kernel_key, parts))
-    return f"nkest_{kind}_{hashlib.sha256(text.encode()).hexdigest()}"
+def _cache_key(name: str, kernel_key: str, source: str, versions: tuple[str, ...]) -> str:
+    """Return the callback's key: its kernel's key, its own source and the versions.
+
+    numba's own index hashes a function's bytecode but not its constants, so
+    the source text is in the key: any edit to the generated code is a new entry.
+    """
+    text = repr((CALLBACK_VERSION, name, kernel_key, source, versions))
+    return f"nkest_{hashlib.sha256(text.encode()).hexdigest()}"
 
 
-def _cached_cfunc(source: str, name: str, signature: str, kernel, key: str, numba):
-    """Compile ``source``'s function as a C callback, cached by PyTensor under ``key``."""
+class _NotCacheable(Exception):
+    """The model's callbacks cannot be cached (an expected case, logged, not warned)."""
+
+
+def _cached_cfunc(source: str, name: str, signature: str, kernel, key: str):
+    """Compile ``source``'s function as a C callback, cached by PyTensor under ``key``.
+
+    An entry that cannot be loaded is cleared and compiled again, once.
+    """
+    import numba
+    from numba.core.caching import FunctionCache
     from nutpie.compile_pymc import address_as_void_pointer
     from pytensor.link.numba.cache import compile_numba_function_src
 
@@ -279,8 +307,34 @@ def _cached_cfunc(source: str, name: str, signature: str, kernel, key: str, numb
         },
         cache_key=key,
     )
-    try:
-        return numba.cfunc(signature, cache=True)(function)
-    except Exception as error:  # a bad cache entry must cost a compile, not a fit
-        logger.warning("could not use the cached %s (%s): compiling it afresh", name, error)
-        return numba.cfunc(signature)(function)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", numba.NumbaWarning)
+        try:
+            compiled = numba.cfunc(signature, cache=True)(function)
+        except Exception as error:
+            logger.warning("could not load the cached %s (%s): compiling it again", name, error)
+            FunctionCache(function).flush()
+            compiled = numba.cfunc(signature, cache=True)(function)
+    for warning in caught:
+        if "Cannot cache" in str(warning.message):
+            raise _NotCacheable(f"numba cannot cache the {name}: {warning.message}")
+        warnings.warn_explicit(warning.message, warning.category, warning.filename, warning.lineno)
+    return compiled
+
+
+def _nutpie_callbacks(
+    n_dim, n_expanded, logp_fn_pt, expand_fn_pt, user_data, shared_var_keys, shared_data
+):
+    """Build nutpie's own callbacks from the functions already compiled."""
+    import numba
+    from nutpie import compile_pymc as nutpie_pymc
+
+    logp_keys = [shared_var_keys[variable] for variable in logp_fn_pt.get_shared()]
+    expand_keys = [shared_var_keys[variable] for variable in expand_fn_pt.get_shared()]
+    logp_raw, logp_signature = nutpie_pymc._make_c_logp_func(
+        n_dim, logp_fn_pt.vm.jit_fn, user_data, logp_keys, shared_data
+    )
+    expand_raw, expand_signature = nutpie_pymc._make_c_expand_func(
+        n_dim, n_expanded, expand_fn_pt.vm.jit_fn, user_data, expand_keys, shared_data
+    )
+    return numba.cfunc(logp_signature)(logp_raw), numba.cfunc(expand_signature)(expand_raw)

@@ -74,6 +74,7 @@ def test_new_data_reach_the_callbacks_as_they_reach_nutpies_own():
 _SCRIPT = textwrap.dedent(
     """
     import json
+    import logging
     import numpy as np
     from nkest.fit.callbacks import compile_nutpie_model
     from nkest.fit.compiling import reproducible_compilation
@@ -85,17 +86,22 @@ _SCRIPT = textwrap.dedent(
     sim = simulate_conflict(3, days=150, n_reports=30)
     options = make_options(end=sim.daily.index[-1].date().isoformat())
     model = build_model(make_design(sim.reports, options), options)
+    warnings = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = lambda record: warnings.append(record.getMessage())
+    logging.getLogger("nkest").addHandler(handler)
     with reproducible_compilation():
         compiled = compile_nutpie_model(model)
     print(json.dumps({
         "logp": compiled.compiled_logp_func.cache_hits,
         "expand": compiled.compiled_expand_func.cache_hits,
+        "warnings": warnings,
     }))
     """
 )
 
 
-def _cache_hits_in_fresh_process(cache_dir) -> dict[str, int]:
+def _cache_hits_in_fresh_process(cache_dir) -> dict:
     env = {
         **os.environ,
         "PYTENSOR_FLAGS": f"base_compiledir={cache_dir}",
@@ -108,13 +114,37 @@ def _cache_hits_in_fresh_process(cache_dir) -> dict[str, int]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def test_a_second_process_loads_the_callbacks_from_disk(tmp_path):
-    assert _cache_hits_in_fresh_process(tmp_path) == {"logp": 0, "expand": 0}
+def test_a_second_process_loads_the_callbacks_from_disk_and_a_bad_entry_is_rebuilt(tmp_path):
+    assert _cache_hits_in_fresh_process(tmp_path) == {"logp": 0, "expand": 0, "warnings": []}
     assert sorted(path.name.split("-")[0] for path in tmp_path.rglob("*callback*.nbi")) == [
         "string.expand_callback",
         "string.logp_callback",
     ]
-    assert _cache_hits_in_fresh_process(tmp_path) == {"logp": 1, "expand": 1}
+    assert _cache_hits_in_fresh_process(tmp_path) == {"logp": 1, "expand": 1, "warnings": []}
+
+    (entry,) = tmp_path.rglob("string.logp_callback*.nbc")
+    entry.write_bytes(b"not what numba wrote")
+    damaged = _cache_hits_in_fresh_process(tmp_path)
+    assert (damaged["logp"], damaged["expand"]) == (0, 1)
+    assert len(damaged["warnings"]) == 1
+    assert "could not load the cached logp_callback" in damaged["warnings"][0]
+    assert _cache_hits_in_fresh_process(tmp_path) == {"logp": 1, "expand": 1, "warnings": []}
+
+
+def test_when_the_cached_path_fails_the_model_compiles_nutpies_way(monkeypatch, caplog):
+    from nkest.fit import callbacks
+
+    def unreadable(*args):
+        raise ValueError("a record nkest cannot read")
+
+    monkeypatch.setattr(callbacks, "_record_layout", unreadable)
+    with reproducible_compilation(), caplog.at_level("WARNING", logger="nkest"):
+        compiled = compile_nutpie_model(_model())
+    assert "logp_numba" in compiled.compiled_logp_func.__name__
+    assert "not cached (a record nkest cannot read)" in caplog.text
+    monkeypatch.undo()
+    with reproducible_compilation():
+        np.testing.assert_array_equal(_draws(compiled), _draws(compile_nutpie_model(_model())))
 
 
 def test_without_pytensors_cache_the_model_compiles_nutpies_way():
