@@ -67,7 +67,7 @@ notebooks: $(STAMP)
 validation: $(STAMP)
 	$(BIN)/python -m validation.publish --workers 2
 
-# Speed: every target with its ratio to a baseline timed in the same run (about an hour).
+# Speed: every target with its ratio to a baseline timed in the same run (about two hours).
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 

@@ -1,6 +1,6 @@
 """Run nkest's benchmarks and print each target with its ratio to a baseline timed in the same run.
 
-    python benchmarks/run.py            # the full run (about an hour on two cores)
+    python benchmarks/run.py            # the full run (about two hours on two cores)
     python benchmarks/run.py --smoke    # a quick check that every benchmark runs (CI)
     python benchmarks/profile_fit.py    # where a fit's time goes: compilation and gradient
 
@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: time,compile,ess,scale,throughput,seeds,realistic",
+        help="comma-separated: time,compile,ess,scale,throughput,seeds,realistic,datasets",
     )
     parser.add_argument(
         "--scale-limit",
@@ -106,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         "throughput",
         "seeds",
         "realistic",
+        "datasets",
     }
     results: dict[str, object] = {
         "smoke": args.smoke,
@@ -285,6 +286,24 @@ def main(argv: list[str] | None = None) -> int:
                 f"{sum(f['attempts'] - 1 for f in fits)} refits",
             )
         )
+
+    if "datasets" in chosen:
+        count = 1 if args.smoke else 3
+        fitted = workload("datasets", count, json.dumps(SMOKE) if args.smoke else "{}")
+        results["datasets"] = fitted
+        for name, fits in fitted["datasets"].items():
+            passed = sum(f["passed"] for f in fits)
+            rows.append(
+                (
+                    f"bundled data set '{name}' with the defaults (slowest of {count} seeds, s)",
+                    f"{max(f['seconds'] for f in fits):.0f}",
+                    f"passing {count} of {count}",
+                    f"diagnostics passed on {passed} of {count}; "
+                    f"{sum(f['attempts'] - 1 for f in fits)} refits; R-hat at most "
+                    f"{max(f['max_rhat'] for f in fits):.3f}; "
+                    f"{max(f['steps_per_draw'] for f in fits):.0f} steps per draw at most",
+                )
+            )
 
     width = max(len(r[0]) for r in rows)
     print(f"{'benchmark':<{width}}  {'measured':>22}  {'target':>28}  ratio / note")

@@ -316,6 +316,40 @@ def seeds(count: int, settings: str) -> dict:
     }
 
 
+def datasets(count: int, settings: str) -> dict:
+    """Each bundled data set fitted on seeds 1..count as a user fits it (refits on).
+
+    ``settings`` is a JSON object of ``nkest.fit`` arguments; ``{}`` is the defaults.
+    """
+    import nkest
+
+    chosen = json.loads(settings)
+    results = {}
+    for name in nkest.list_datasets():
+        reports = nkest.load_dataset(name)
+        fits = []
+        for seed in range(1, count + 1):
+            begun = time.perf_counter()
+            estimate = nkest.fit(reports, random_seed=seed, progressbar=False, **chosen)
+            diagnostics = estimate.diagnostics()
+            fits.append(
+                {
+                    "seed": seed,
+                    "seconds": time.perf_counter() - begun,
+                    "compile": estimate.sampling.seconds.get("compile", 0.0),
+                    "attempts": diagnostics["attempts"],
+                    "passed": diagnostics["passed"],
+                    "divergences": diagnostics["divergences"],
+                    "max_rhat": diagnostics["max_rhat"],
+                    "min_ess_bulk": diagnostics["min_ess_bulk"],
+                    "steps_per_draw": _sampler_work(estimate)["steps_per_draw"],
+                    "reports_used": len(estimate.used),
+                }
+            )
+        results[name] = fits
+    return {"datasets": results}
+
+
 def throughput(fits: int, draws: int, tune: int, chains: int, workers: int) -> dict:
     """DPRK-sized fits per minute after the first compilation (each worker warmed first)."""
     import nkest
