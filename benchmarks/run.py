@@ -295,7 +295,9 @@ def main(argv: list[str] | None = None) -> int:
             passed = sum(f["passed"] for f in fits)
             rows.append(
                 (
-                    f"bundled data set '{name}' with the defaults (slowest of {count} seeds, s)",
+                    f"bundled data set '{name}' "
+                    f"{'at smoke sizes' if args.smoke else 'with the defaults'} "
+                    f"(slowest of {count} seeds, s)",
                     f"{max(f['seconds'] for f in fits):.0f}",
                     f"passing {count} of {count}",
                     f"diagnostics passed on {passed} of {count}; "
