@@ -65,6 +65,22 @@ def fresh(draws: int, tune: int, chains: int) -> dict:
     }
 
 
+def _fit_record(estimate, seed: int, seconds: float) -> dict:
+    """One fit of a many-seed workload: its time, refits, diagnostics and sampler work."""
+    diagnostics = estimate.diagnostics()
+    return {
+        "seed": seed,
+        "seconds": seconds,
+        "compile": estimate.sampling.seconds.get("compile", 0.0),
+        "attempts": diagnostics["attempts"],
+        **_sampler_work(estimate),
+        "passed": diagnostics["passed"],
+        "divergences": diagnostics["divergences"],
+        "max_rhat": diagnostics["max_rhat"],
+        "min_ess_bulk": diagnostics["min_ess_bulk"],
+    }
+
+
 def compile_model(callbacks: str) -> dict:
     """Import, build and compile the DPRK model in a fresh process, without sampling.
 
@@ -263,21 +279,9 @@ def realistic(count: int, settings: str) -> dict:
             progressbar=False,
             **chosen,
         )
-        diagnostics = estimate.diagnostics()
         fits.append(
-            {
-                "seed": seed,
-                "reports": len(estimate.used),
-                "sources": len(estimate.source_bias()),
-                "seconds": time.perf_counter() - begun,
-                "compile": estimate.sampling.seconds.get("compile", 0.0),
-                "attempts": diagnostics["attempts"],
-                **_sampler_work(estimate),
-                "passed": diagnostics["passed"],
-                "divergences": diagnostics["divergences"],
-                "max_rhat": diagnostics["max_rhat"],
-                "min_ess_bulk": diagnostics["min_ess_bulk"],
-            }
+            _fit_record(estimate, seed, time.perf_counter() - begun)
+            | {"reports": len(estimate.used), "sources": len(estimate.source_bias())}
         )
     return {"dprk_seconds": baseline, "dprk_passed": dprk.diagnostics()["passed"], "fits": fits}
 
@@ -331,20 +335,9 @@ def datasets(count: int, settings: str) -> dict:
         for seed in range(1, count + 1):
             begun = time.perf_counter()
             estimate = nkest.fit(reports, random_seed=seed, progressbar=False, **chosen)
-            diagnostics = estimate.diagnostics()
             fits.append(
-                {
-                    "seed": seed,
-                    "seconds": time.perf_counter() - begun,
-                    "compile": estimate.sampling.seconds.get("compile", 0.0),
-                    "attempts": diagnostics["attempts"],
-                    "passed": diagnostics["passed"],
-                    "divergences": diagnostics["divergences"],
-                    "max_rhat": diagnostics["max_rhat"],
-                    "min_ess_bulk": diagnostics["min_ess_bulk"],
-                    "steps_per_draw": _sampler_work(estimate)["steps_per_draw"],
-                    "reports_used": len(estimate.used),
-                }
+                _fit_record(estimate, seed, time.perf_counter() - begun)
+                | {"reports_used": len(estimate.used)}
             )
         results[name] = fits
     return {"datasets": results}

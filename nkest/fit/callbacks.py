@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 import warnings
 from typing import Any
 
@@ -85,7 +84,7 @@ def compile_nutpie_model(model: Any) -> Any:
         jitter_rvs=set(model.free_RVs),
         return_transformed=True,
     )
-    initial_point_fn = _with_lock(initial_point_fn)
+    initial_point_fn = nutpie_pymc._wrap_with_lock(initial_point_fn)
     (
         n_dim,
         n_expanded,
@@ -116,7 +115,7 @@ def compile_nutpie_model(model: Any) -> Any:
     logp_keys = [shared_var_keys[variable] for variable in logp_fn_pt.get_shared()]
     expand_keys = [shared_var_keys[variable] for variable in expand_fn_pt.get_shared()]
     try:
-        layout = _record_layout(user_data.dtype, shared_var_keys, shared_data)
+        layout = _record_layout(user_data.dtype, shared_data)
         kernels = [logp_fn_pt.vm.jit_fn, expand_fn_pt.vm.jit_fn]
         kernel_keys = [CACHED_SRC_FUNCTIONS.get(kernel.py_func) for kernel in kernels]
         if None in kernel_keys:
@@ -140,7 +139,14 @@ def compile_nutpie_model(model: Any) -> Any:
         log = logger.info if isinstance(error, _NotCacheable) else logger.warning
         log("nutpie's callbacks not cached (%s): compiling them nutpie's way", error)
         logp_func, expand_func = _nutpie_callbacks(
-            n_dim, n_expanded, logp_fn_pt, expand_fn_pt, user_data, shared_var_keys, shared_data
+            n_dim,
+            n_expanded,
+            logp_fn_pt,
+            expand_fn_pt,
+            user_data,
+            logp_keys,
+            expand_keys,
+            shared_data,
         )
     dims, coords = nutpie_pymc._prepare_dims_and_coords(model, shape_info, reparameterized_names)
     return nutpie_pymc.CompiledPyMCModel(
@@ -162,19 +168,8 @@ def compile_nutpie_model(model: Any) -> Any:
     )
 
 
-def _with_lock(function):
-    """Serialise calls, as nutpie does: chains ask for initial points from several threads."""
-    lock = threading.Lock()
-
-    def locked(*args, **kwargs):
-        with lock:
-            return function(*args, **kwargs)
-
-    return locked
-
-
 def _record_layout(
-    dtype: np.dtype, shared_var_keys: dict[Any, str], shared_data: dict[str, np.ndarray]
+    dtype: np.dtype, shared_data: dict[str, np.ndarray]
 ) -> dict[str, tuple[int, tuple[int, ...], str]]:
     """Where nutpie's record keeps each array's pointer and shape, in 8-byte words.
 
@@ -186,15 +181,15 @@ def _record_layout(
     if dtype.itemsize % 8:
         raise ValueError("nutpie's data record is not made of 8-byte words")
     layout = {}
-    for key in shared_var_keys.values():
+    for key, value in shared_data.items():
         start = dtype.fields["shared"][1]
         pointer = start + shared.fields["data"][1] + shared["data"].fields[key][1]
         shape_offset = start + shared.fields["shape"][1] + shared["shape"].fields[key][1]
         widths = (shared["data"][key].itemsize, shared["shape"][key].base.itemsize)
         if pointer % 8 or shape_offset % 8 or widths != (8, 8):
             raise ValueError("nutpie's data record is not made of 8-byte words")
-        words = tuple(shape_offset // 8 + axis for axis in range(shared_data[key].ndim))
-        layout[key] = (pointer // 8, words, shared_data[key].dtype.name)
+        words = tuple(shape_offset // 8 + axis for axis in range(value.ndim))
+        layout[key] = (pointer // 8, words, value.dtype.name)
     return layout
 
 
@@ -323,14 +318,12 @@ def _cached_cfunc(source: str, name: str, signature: str, kernel, key: str):
 
 
 def _nutpie_callbacks(
-    n_dim, n_expanded, logp_fn_pt, expand_fn_pt, user_data, shared_var_keys, shared_data
+    n_dim, n_expanded, logp_fn_pt, expand_fn_pt, user_data, logp_keys, expand_keys, shared_data
 ):
     """Build nutpie's own callbacks from the functions already compiled."""
     import numba
     from nutpie import compile_pymc as nutpie_pymc
 
-    logp_keys = [shared_var_keys[variable] for variable in logp_fn_pt.get_shared()]
-    expand_keys = [shared_var_keys[variable] for variable in expand_fn_pt.get_shared()]
     logp_raw, logp_signature = nutpie_pymc._make_c_logp_func(
         n_dim, logp_fn_pt.vm.jit_fn, user_data, logp_keys, shared_data
     )

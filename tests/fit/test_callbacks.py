@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -101,34 +97,23 @@ _SCRIPT = textwrap.dedent(
 )
 
 
-def _cache_hits_in_fresh_process(cache_dir) -> dict:
-    env = {
-        **os.environ,
-        "PYTENSOR_FLAGS": f"base_compiledir={cache_dir}",
-        "NUMBA_CACHE_DIR": str(cache_dir / "numba-own"),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT], env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
-def test_a_second_process_loads_the_callbacks_from_disk_and_a_bad_entry_is_rebuilt(tmp_path):
-    assert _cache_hits_in_fresh_process(tmp_path) == {"logp": 0, "expand": 0, "warnings": []}
+def test_a_second_process_loads_the_callbacks_from_disk_and_a_bad_entry_is_rebuilt(
+    tmp_path, fresh_process
+):
+    assert fresh_process(_SCRIPT, tmp_path) == {"logp": 0, "expand": 0, "warnings": []}
     assert sorted(path.name.split("-")[0] for path in tmp_path.rglob("*callback*.nbi")) == [
         "string.expand_callback",
         "string.logp_callback",
     ]
-    assert _cache_hits_in_fresh_process(tmp_path) == {"logp": 1, "expand": 1, "warnings": []}
+    assert fresh_process(_SCRIPT, tmp_path) == {"logp": 1, "expand": 1, "warnings": []}
 
     (entry,) = tmp_path.rglob("string.logp_callback*.nbc")
     entry.write_bytes(b"not what numba wrote")
-    damaged = _cache_hits_in_fresh_process(tmp_path)
+    damaged = fresh_process(_SCRIPT, tmp_path)
     assert (damaged["logp"], damaged["expand"]) == (0, 1)
     assert len(damaged["warnings"]) == 1
     assert "could not load the cached logp_callback" in damaged["warnings"][0]
-    assert _cache_hits_in_fresh_process(tmp_path) == {"logp": 1, "expand": 1, "warnings": []}
+    assert fresh_process(_SCRIPT, tmp_path) == {"logp": 1, "expand": 1, "warnings": []}
 
 
 def test_when_the_cached_path_fails_the_model_compiles_nutpies_way(monkeypatch, caplog):

@@ -9,10 +9,6 @@ when compiled cold and when loaded from the disk cache (``nkest/fit/compiling.py
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import subprocess
-import sys
 import textwrap
 import warnings
 
@@ -66,24 +62,12 @@ _SCRIPT = textwrap.dedent(
 )
 
 
-def _digest_in_fresh_process(cache_dir) -> str:
-    """Fit in a new interpreter whose PyTensor and numba caches live in ``cache_dir``."""
-    env = {
-        **os.environ,
-        "PYTENSOR_FLAGS": f"base_compiledir={cache_dir / 'pytensor'}",
-        "NUMBA_CACHE_DIR": str(cache_dir / "numba"),
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", _SCRIPT], env=env, capture_output=True, text=True, check=False
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.strip().splitlines()[-1])["digest"]
-
-
-def test_fresh_processes_with_cold_and_warm_caches_give_the_draws_of_this_process(tmp_path):
-    cold = _digest_in_fresh_process(tmp_path)
+def test_fresh_processes_with_cold_and_warm_caches_give_the_draws_of_this_process(
+    tmp_path, fresh_process
+):
+    cold = fresh_process(_SCRIPT, tmp_path)["digest"]
     assert any((tmp_path / "pytensor").rglob("*.nbi")), "the first process left no cache"
-    warm = _digest_in_fresh_process(tmp_path)
+    warm = fresh_process(_SCRIPT, tmp_path)["digest"]
     here = _digest(_simulated_fit())
     assert cold == warm == here
 
