@@ -81,8 +81,34 @@ def centres_from_arrays(
     )
 
 
-LOG_LIKELIHOOD_TOLERANCE = 1e-6
-"""Spread of a report's log-likelihood over the draws below which leaving it out is a no-op."""
+BOUNDED_LOG_RATIO = 0.01
+"""Spread of a report's log-likelihood over the draws up to which its leave-one-out
+importance ratios (within 1% of each other) are used as they are, without smoothing."""
+
+
+def loo_weights(log_lik: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
+    """Return leave-one-out importance weights (draws, reports) and each report's Pareto k.
+
+    A floor or cap that never binds, or binds by a hair in a few draws, has all
+    but the same log-likelihood in every draw: its importance ratios lie within
+    1% of each other and are stable weights as they are (k = 0), while Pareto
+    smoothing, which fits a tail to them, fails there (k NaN). The other
+    reports get PSIS; a k that PSIS cannot estimate stays NaN (not reliable).
+    """
+    ll = log_lik.transpose("chain", "draw", "report").to_numpy()
+    ll = ll.reshape(-1, ll.shape[-1])
+    bounded = np.ptp(ll, axis=0) <= BOUNDED_LOG_RATIO
+    ratios = np.exp(-(ll - ll.min(axis=0)))
+    weights = ratios / ratios.sum(axis=0)
+    k = np.zeros(ll.shape[1])
+    if not bounded.all():
+        log_weights, pareto_k = log_lik.isel(report=np.flatnonzero(~bounded)).azstats.psislw(
+            r_eff=1.0, dim=["chain", "draw"]
+        )
+        smoothed = np.exp(log_weights.transpose("chain", "draw", "report").to_numpy())
+        weights[:, ~bounded] = smoothed.reshape(-1, smoothed.shape[-1])
+        k[~bounded] = pareto_k.to_numpy()
+    return weights, k
 
 
 def report_log_likelihood(
@@ -183,19 +209,7 @@ def loo_checks(
     log_lik = tree["log_likelihood"]["reports"]
     ll = log_lik.transpose("chain", "draw", "report").to_numpy()
     ll = ll.reshape(-1, ll.shape[-1])
-    # A floor or cap that never binds has (all but) the same log-likelihood in every
-    # draw: leaving it out changes nothing (uniform weights, k = 0), and PSIS fails on
-    # it (k NaN). Below 1e-6 the weights are uniform to within a millionth.
-    varies = np.ptp(ll, axis=0) > LOG_LIKELIHOOD_TOLERANCE
-    weights = np.full(ll.shape, 1.0 / ll.shape[0])
-    k = np.zeros(ll.shape[1])
-    if varies.any():
-        log_weights, pareto_k = log_lik.isel(report=np.flatnonzero(varies)).azstats.psislw(
-            r_eff=1.0, dim=["chain", "draw"]
-        )
-        moving = np.exp(log_weights.transpose("chain", "draw", "report").to_numpy())
-        weights[:, varies] = moving.reshape(-1, moving.shape[-1])
-        k[varies] = pareto_k.to_numpy()
+    weights, k = loo_weights(log_lik)
     elpd = np.log((weights * np.exp(ll)).sum(axis=0))
     posterior = tree["posterior"].to_dataset()
     figures = predicted_figures(posterior, design, constraint_scale, random_seed).to_numpy()

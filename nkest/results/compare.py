@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from nkest.errors import OptionError
-from nkest.fit.per_report import LOG_LIKELIHOOD_TOLERANCE, PARETO_K_RELIABLE
+from nkest.fit.per_report import PARETO_K_RELIABLE, loo_weights
 from nkest.reports.schema import COLUMNS
 from nkest.results.cite import count, interval_text, quantity_name, worded
 from nkest.results.markup import markdown_text
@@ -173,25 +173,23 @@ def report_influence(
         raise OptionError(f"quantity must be one of {', '.join(estimate.quantities)}")
     totals = estimate.totals(date).sel(quantity=quantity).isel(date=0)
     values = totals.transpose("chain", "draw").to_numpy().ravel()
-    log_lik = estimate.posterior["log_likelihood"]["reports"]
-    ll = log_lik.transpose("chain", "draw", "report").to_numpy()
-    ll = ll.reshape(-1, ll.shape[-1])
+    weights, pareto_k = loo_weights(estimate.posterior["log_likelihood"]["reports"])
     ids = list(estimate.used["report_id"])
     wanted = ids if report_ids is None else [r for r in report_ids if r in ids]
     median = float(np.median(values))
     rows = []
     for report_id in wanted:
         column = ids.index(report_id)
-        if np.ptp(ll[:, column]) <= LOG_LIKELIHOOD_TOLERANCE:  # never binds: moves nothing
+        if np.ptp(weights[:, column]) == 0:  # never binds: moves nothing
             rows.append((report_id, median, median, 0.0, 0.0))
             continue
-        log_weights, k = log_lik.isel(report=column).azstats.psislw(
-            r_eff=1.0, dim=["chain", "draw"]
-        )
-        weights = np.exp(log_weights.transpose("chain", "draw").to_numpy().ravel())
         # PSIS can fail (k NaN): then nothing is said of the report but that
-        without = _weighted_quantile(values, weights, 0.5) if np.isfinite(weights).all() else np.nan
-        rows.append((report_id, median, without, median - without, float(k)))
+        without = (
+            _weighted_quantile(values, weights[:, column], 0.5)
+            if np.isfinite(weights[:, column]).all()
+            else np.nan
+        )
+        rows.append((report_id, median, without, median - without, float(pareto_k[column])))
     frame = pd.DataFrame(
         rows, columns=["report_id", "median", "median_without", "moved", "pareto_k"]
     )
