@@ -124,6 +124,13 @@ def build_model(design: Design, options: FitOptions) -> pm.Model:
     with pm.Model(coords=design.coords) as model:
         packed = {name: pm.Data(name, value) for name, value in model_data(design.arrays).items()}
         data = _unpacked(packed)
+        log_bias = _log_bias(design, options)
+        noise = _noise(priors)
+        anchor = (
+            _reports_mean_bias(log_bias, data["pair_index"], len(design.pairs))
+            if options.identification.prior_sets_common_bias
+            else None
+        )
         median_days, timescale_sd = priors.timescale_days
         floor = timescale_floor(grid.step, grid.size)
         timescale_above_floor = pm.LogNormal(
@@ -132,15 +139,15 @@ def build_model(design: Design, options: FitOptions) -> pm.Model:
         timescale = pm.Deterministic("timescale", floor + timescale_above_floor)
         processes = [q for q in design.quantities if q not in ("wounded", "casualties", DEPLOYED)]
         steps = {
-            name: _rate_process(name, i, grid.step, grid.size, data, timescale, priors)
+            name: _rate_process(name, i, grid.step, grid.size, data, timescale, priors, anchor)
             for i, name in enumerate(processes)
         }
         log_ratio, log_ratio_level = _wounded_ratio(grid.step, priors)
         steps["wounded"] = steps["killed"] * pt.exp(log_ratio)
         initial = dict.fromkeys(steps, pt.zeros(()))
         if not design.has_origin:
-            log_initial = pm.Normal(
-                "log_initial_killed", mu=data["log_initial_centre"], sigma=priors.initial_level_sd
+            log_initial = _level(
+                "log_initial_killed", data["log_initial_centre"], priors.initial_level_sd, anchor
             )
             initial["killed"] = pt.exp(log_initial)
             initial["wounded"] = initial["killed"] * pt.exp(log_ratio_level)
@@ -150,7 +157,7 @@ def build_model(design: Design, options: FitOptions) -> pm.Model:
         }
         totals["casualties"] = totals["killed"] + totals["wounded"]
         if DEPLOYED in design.internal:
-            totals[DEPLOYED] = _troops_sent(data, priors)
+            totals[DEPLOYED] = _troops_sent(data, priors, anchor)
         if ALL_LOSSES in design.internal:
             totals[ALL_LOSSES] = sum(
                 totals[name] for name in ("casualties", "captured", "missing") if name in totals
@@ -161,8 +168,6 @@ def build_model(design: Design, options: FitOptions) -> pm.Model:
             "total", pt.stack([totals[name] for name in design.internal]), dims=("quantity", "date")
         )
 
-        log_bias = _log_bias(design, options)
-        noise = _noise(priors)
         log_bias_all = pt.concatenate([log_bias, pt.zeros(1)])
         scale_all = pt.concatenate([noise, pt.as_tensor([options.constraint_scale])])
         latent = report_latent(stacked, data, grid.size, tensor_ops())
@@ -172,7 +177,9 @@ def build_model(design: Design, options: FitOptions) -> pm.Model:
     return model
 
 
-def _rate_process(name: str, index: int, step: int, size: int, data: dict, timescale, priors):
+def _rate_process(
+    name: str, index: int, step: int, size: int, data: dict, timescale, priors, anchor=None
+):
     """Return one quantity's increase per grid step (killed, captured or missing).
 
     The log daily rate is a stationary AR(1): bursts and lulls that last about
@@ -184,8 +191,8 @@ def _rate_process(name: str, index: int, step: int, size: int, data: dict, times
     the months no report speaks of; both mix slowly.)
     """
     steps = size - 1
-    log_rate_mean = pm.Normal(
-        f"{name}_log_rate_mean", mu=data["log_rate_centre"][index], sigma=priors.rate_level_sd
+    log_rate_mean = _level(
+        f"{name}_log_rate_mean", data["log_rate_centre"][index], priors.rate_level_sd, anchor
     )
     variability_median, variability_sd = priors.rate_variability
     rate_sd = pm.LogNormal(f"{name}_rate_sd", mu=math.log(variability_median), sigma=variability_sd)
@@ -197,12 +204,53 @@ def _rate_process(name: str, index: int, step: int, size: int, data: dict, times
     return pt.exp(log_rate_mean + deviation - normaliser) * step
 
 
-def _troops_sent(data: dict, priors):
-    """Return the troops sent at each grid date: the rises between its knots, accumulated."""
-    rise = pm.LogNormal(
-        "sent_rise", mu=data["log_sent_centre"], sigma=priors.sent_rise_sd, dims="sent_knot"
-    )
+def _troops_sent(data: dict, priors, anchor=None):
+    """Return the troops sent at each grid date: the rises between its knots, accumulated.
+
+    With ``anchor``, the log rises are drawn as the reports see them (see ``_level``).
+    """
+    if anchor is None:
+        rise = pm.LogNormal(
+            "sent_rise", mu=data["log_sent_centre"], sigma=priors.sent_rise_sd, dims="sent_knot"
+        )
+    else:
+        seen = pm.Normal(
+            "sent_log_rise_seen",
+            mu=data["log_sent_centre"] + anchor,
+            sigma=priors.sent_rise_sd,
+            dims="sent_knot",
+        )
+        rise = pm.Deterministic("sent_rise", pt.exp(seen - anchor), dims="sent_knot")
     return pt.dot(data["sent_weight"], rise)
+
+
+def _level(name: str, centre, sd: float, anchor):
+    """Return a log level, drawn as the reports see it when ``anchor`` is given.
+
+    The reports see a level only through the sources' biases: raising every
+    level and lowering every bias by as much leaves them unchanged, and only
+    the priors tell the two apart. Drawn directly, the level and the biases'
+    common part lie on that long ridge, which a diagonal mass matrix cannot
+    follow. Drawn as ``seen`` = level + ``anchor`` (the sources' mean
+    log-bias), the level the reports pin down is one coordinate and the
+    ridge runs along the biases alone. The prior is unchanged: ``seen`` given
+    the biases is normal around ``centre + anchor`` with the same spread, and
+    the shift has a unit Jacobian.
+    """
+    if anchor is None:
+        return pm.Normal(name, mu=centre, sigma=sd)
+    seen = pm.Normal(f"{name}_seen", mu=centre + anchor, sigma=sd)
+    return pm.Deterministic(name, seen - anchor)
+
+
+def _reports_mean_bias(log_bias, pair_index, pairs: int):
+    """Return the mean log-bias of the (source, family) pairs, weighted by their reports.
+
+    Constraint rows (index ``pairs``) do not count. From the data containers,
+    so that one compiled model still serves new reports of the same shape.
+    """
+    counts = pt.extra_ops.bincount(pair_index, minlength=pairs + 1)[:pairs]
+    return (counts * log_bias).sum() / pt.maximum(counts.sum(), 1)
 
 
 def _wounded_ratio(step: int, priors):

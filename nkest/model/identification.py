@@ -70,6 +70,12 @@ class Identification:
 
     kind: ClassVar[str] = ""
     KINDS: ClassVar[tuple[str, ...]] = ("most_groups", "groups", "reference", "group_priors")
+    prior_sets_common_bias: ClassVar[bool] = False
+    """Whether only the prior tells the sources' common bias from the level.
+
+    True when no source or group is pinned: the reports then see the level
+    plus the sources' average bias, and the model draws the level as they see
+    it (``docs/model.md``, "Parameterisation for sampling")."""
 
     @classmethod
     def parse(cls, spec: str | Mapping[str, Any] | Identification) -> Identification:
@@ -166,6 +172,8 @@ class _ScaledGroups(Identification):
     single group, the group bias is zero and sources are unbiased on average
     a priori.
     """
+
+    prior_sets_common_bias: ClassVar[bool] = True
 
     def _standardised(self, name: str) -> Any:
         """Add the groups' standardised log-biases to the model in context."""

@@ -147,7 +147,10 @@ def prior_sensitivity(
     import xarray as xr
 
     model = estimate.build_model()
-    names = [n for n in SCALED_PRIORS if n in model.named_vars]
+    # A level drawn as the reports see it (``<name>_seen``) has the level's prior density.
+    free = {rv.name for rv in model.free_RVs}
+    names = [f"{n}_seen" if f"{n}_seen" in free else n for n in SCALED_PRIORS]
+    names = [n for n in names if n in free]
     log_prior = pm.stats.compute_log_prior(
         estimate.posterior,
         model=model,
