@@ -102,7 +102,7 @@ def _unpacked(data: dict) -> dict:
     return arrays
 
 
-def build_model(design: Design, options: FitOptions) -> pm.Model:
+def build_model(design: Design, options: FitOptions, *, levels_as_seen: bool = True) -> pm.Model:
     """Build the PyMC model of a design.
 
     Parameters
@@ -111,6 +111,11 @@ def build_model(design: Design, options: FitOptions) -> pm.Model:
         The reports as arrays, with the grid and the sources.
     options : FitOptions
         Identification, priors and observation settings.
+    levels_as_seen : bool, default True
+        Draw the levels as the reports see them where the identification
+        leaves the sources' common bias to the prior (``_level``). False
+        builds the same model with the levels as free variables, whose
+        values every posterior holds (for log priors of fits saved before).
 
     Returns
     -------
@@ -128,7 +133,7 @@ def build_model(design: Design, options: FitOptions) -> pm.Model:
         noise = _noise(priors)
         anchor = (
             _reports_mean_bias(log_bias, data["pair_index"], len(design.pairs))
-            if options.identification.prior_sets_common_bias
+            if levels_as_seen and options.identification.prior_sets_common_bias
             else None
         )
         median_days, timescale_sd = priors.timescale_days
@@ -249,7 +254,8 @@ def _reports_mean_bias(log_bias, pair_index, pairs: int):
     Constraint rows (index ``pairs``) do not count. From the data containers,
     so that one compiled model still serves new reports of the same shape.
     """
-    counts = pt.extra_ops.bincount(pair_index, minlength=pairs + 1)[:pairs]
+    # Of fixed shape, unlike bincount's, so that JAX can compile it too.
+    counts = pt.inc_subtensor(pt.zeros(pairs + 1)[pair_index], 1.0)[:pairs]
     return (counts * log_bias).sum() / pt.maximum(counts.sum(), 1)
 
 

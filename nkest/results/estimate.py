@@ -102,14 +102,20 @@ class Estimate:
         """
         return self._design.quantities
 
-    def build_model(self) -> Any:
+    def build_model(self, *, levels_as_seen: bool = True) -> Any:
         """Rebuild the PyMC model of this fit (with this fit's data), e.g. for log priors.
+
+        Parameters
+        ----------
+        levels_as_seen : bool, default True
+            As the fit draws them; False: the levels as free variables (the
+            same model; every fit's posterior holds their values).
 
         Returns
         -------
         pymc.Model
         """
-        return build_model(self._design, self.options)
+        return build_model(self._design, self.options, levels_as_seen=levels_as_seen)
 
     @property
     def sources(self) -> tuple[str, ...]:

@@ -146,11 +146,10 @@ def prior_sensitivity(
     import pymc as pm
     import xarray as xr
 
-    model = estimate.build_model()
-    # A level drawn as the reports see it (``<name>_seen``) has the level's prior density.
-    free = {rv.name for rv in model.free_RVs}
-    names = [f"{n}_seen" if f"{n}_seen" in free else n for n in SCALED_PRIORS]
-    names = [n for n in names if n in free]
+    # The levels as free variables: every posterior holds their values, also a fit saved
+    # before the levels were drawn as the reports see them.
+    model = estimate.build_model(levels_as_seen=False)
+    names = [n for n in SCALED_PRIORS if n in model.named_vars]
     log_prior = pm.stats.compute_log_prior(
         estimate.posterior,
         model=model,

@@ -8,7 +8,6 @@ import pytest
 import nkest
 from nkest.model.build import build_model
 from nkest.model.design import make_design
-from nkest.model.identification import MostGroupsUnbiased, SourceGroupsUnbiased
 from nkest.model.options import make_options
 from nkest.validate import simulate_conflict
 
@@ -44,20 +43,26 @@ def _plain_point(anchored, plain, point: dict) -> dict:
 
 
 @pytest.mark.parametrize(
-    ("which", "identification"), [("dprk", "most_groups"), ("simulated", "groups")]
+    ("which", "identification", "origin"),
+    [
+        ("dprk", "most_groups", None),
+        ("simulated", "groups", None),
+        ("simulated", "most_groups", "unknown"),
+    ],
 )
-def test_the_levels_as_seen_leave_the_density_unchanged(which, identification, monkeypatch):
+def test_the_levels_as_seen_leave_the_density_unchanged(which, identification, origin):
     reports, end = _reports(which)
-    options = make_options(identification=identification, **end)
+    options = make_options(identification=identification, origin=origin, **end)
     design = make_design(reports, options)
     anchored = build_model(design, options)
-    seen = [v.name for v in anchored.free_RVs if v.name.endswith("_seen")]
-    assert "killed_log_rate_mean_seen" in seen
-    assert ("sent_log_rise_seen" in seen) == (which == "dprk" or "deployed" in design.quantities)
-    assert ("log_initial_killed_seen" in seen) == (not design.has_origin)
-    for kind in (MostGroupsUnbiased, SourceGroupsUnbiased):
-        monkeypatch.setattr(kind, "prior_sets_common_bias", False)
-    plain = build_model(design, options)
+    seen = {v.name for v in anchored.free_RVs if v.name.endswith("_seen")}
+    expected = {"killed_log_rate_mean_seen", "sent_log_rise_seen"}
+    if "captured" in design.quantities:
+        expected.add("captured_log_rate_mean_seen")
+    if origin == "unknown":
+        expected.add("log_initial_killed_seen")
+    assert seen == expected
+    plain = build_model(design, options, levels_as_seen=False)
     assert not [v for v in plain.free_RVs if v.name.endswith("_seen")]
 
     logp_anchored, logp_plain = anchored.compile_logp(), plain.compile_logp()
@@ -80,3 +85,37 @@ def test_a_pinned_level_is_drawn_as_it_is():
     names = {v.name for v in model.free_RVs}
     assert "killed_log_rate_mean" in names
     assert not [name for name in names if name.endswith("_seen")]
+
+
+def test_the_anchor_follows_new_data_in_the_compiled_model():
+    import pymc as pm
+
+    from nkest.model.build import _REPORT_INDEX
+
+    reports = nkest.load_dataset("dprk")
+    options = make_options()
+    model = build_model(make_design(reports, options), options)
+    level = model.compile_fn(
+        model.replace_rvs_by_values([model["killed_log_rate_mean"]])[0],
+        inputs=model.value_vars,
+        on_unused_input="ignore",
+    )
+    point = model.initial_point(random_seed=1)
+    rng = np.random.default_rng(1)
+    point = {k: v + rng.normal(0, 0.5, np.shape(v)) for k, v in point.items()}
+    before = level(point)
+    index = model["report_index"].get_value().copy()
+    pairs = index[_REPORT_INDEX.index("pair_index")]
+    # Every report from the first pair: the anchor becomes that pair's log-bias.
+    pairs[pairs < pairs.max()] = 0
+    with model:
+        pm.set_data({"report_index": index})
+    after = level(point)
+    assert not np.isclose(before, after)
+    bias = model.compile_fn(
+        model.replace_rvs_by_values([model["pair_bias_factor"]])[0],
+        inputs=model.value_vars,
+        on_unused_input="ignore",
+    )(point)
+    seen = point["killed_log_rate_mean_seen"]
+    np.testing.assert_allclose(after, seen - np.log(bias[0]))
