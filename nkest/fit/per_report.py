@@ -95,8 +95,7 @@ def loo_weights(log_lik: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
     smoothing, which fits a tail to them, fails there (k NaN). The other
     reports get PSIS; a k that PSIS cannot estimate stays NaN (not reliable).
     """
-    ll = log_lik.transpose("chain", "draw", "report").to_numpy()
-    ll = ll.reshape(-1, ll.shape[-1])
+    ll = _draws_by_report(log_lik)
     bounded = np.ptp(ll, axis=0) <= BOUNDED_LOG_RATIO
     ratios = np.exp(-(ll - ll.min(axis=0)))
     weights = ratios / ratios.sum(axis=0)
@@ -105,10 +104,15 @@ def loo_weights(log_lik: xr.DataArray) -> tuple[np.ndarray, np.ndarray]:
         log_weights, pareto_k = log_lik.isel(report=np.flatnonzero(~bounded)).azstats.psislw(
             r_eff=1.0, dim=["chain", "draw"]
         )
-        smoothed = np.exp(log_weights.transpose("chain", "draw", "report").to_numpy())
-        weights[:, ~bounded] = smoothed.reshape(-1, smoothed.shape[-1])
+        weights[:, ~bounded] = np.exp(_draws_by_report(log_weights))
         k[~bounded] = pareto_k.to_numpy()
     return weights, k
+
+
+def _draws_by_report(values: xr.DataArray) -> np.ndarray:
+    """Return per-report values as an array of (chain and draw, report)."""
+    array = values.transpose("chain", "draw", "report").to_numpy()
+    return array.reshape(-1, array.shape[-1])
 
 
 def report_log_likelihood(
@@ -207,8 +211,7 @@ def loo_checks(
     See ``Estimate.loo_checks`` for the columns.
     """
     log_lik = tree["log_likelihood"]["reports"]
-    ll = log_lik.transpose("chain", "draw", "report").to_numpy()
-    ll = ll.reshape(-1, ll.shape[-1])
+    ll = _draws_by_report(log_lik)
     weights, k = loo_weights(log_lik)
     elpd = np.log((weights * np.exp(ll)).sum(axis=0))
     posterior = tree["posterior"].to_dataset()
