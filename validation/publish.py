@@ -45,6 +45,7 @@ from nkest.validate.sensitivity import (
     prior_sensitivity,
     without_groups,
 )
+from nkest.validate.simulate import simulate_conflict
 from nkest.version import __version__
 from validation.dprk import IDENTIFICATION_VARIANTS_DPRK
 
@@ -216,6 +217,64 @@ def _beats_baselines(table: pd.DataFrame) -> pd.Series:
     return table["error below the better baseline (%)"] > 0
 
 
+def _before_and_after(
+    before: pd.DataFrame, after: pd.DataFrame, floor: pd.Series | None = None
+) -> pd.DataFrame:
+    """Put two coverage tables' 90% coverage and errors side by side, row by row.
+
+    ``floor``, by regime: the error (%) of the sources' common bias in the after run.
+    """
+    columns = [
+        "data sets",
+        "90% coverage",
+        "90% coverage (95% CI)",
+        "error: nkest median (%)",
+        "error below the better baseline (%)",
+    ]
+    keys = ["regime", "quantity"]
+    merged = before[keys + columns].merge(
+        after[keys + columns], on=keys, suffixes=(" before", " after")
+    )
+    if floor is not None:
+        merged["error floor: sources' common bias (%)"] = merged["regime"].map(floor)
+    return merged
+
+
+def _common_bias_error(results: pd.DataFrame) -> pd.Series:
+    """Median |common bias| (%) of each regime's simulated conflicts, from their truth.
+
+    The common bias is exp of the mean true log-bias of the sources with figures:
+    the part of every source's error that the reports cannot reveal.
+    """
+    errors = {}
+    for (regime, seed), _ in results.groupby(["regime", "seed"], sort=False):
+        if regime not in REGIMES:
+            continue
+        sim = simulate_conflict(int(seed), **REGIMES[regime])
+        reports = sim.reports.to_frame()
+        figures = reports.get("constraint", pd.Series("", index=reports.index)).fillna("") == ""
+        sources = sim.bias.index.intersection(reports.loc[figures, "source"].unique())
+        errors.setdefault(regime, []).append(
+            100 * abs(float(np.exp(np.log(sim.bias[sources]).mean())) - 1)
+        )
+    return pd.Series({regime: float(np.median(e)) for regime, e in errors.items()})
+
+
+def _kept_words(after: pd.DataFrame, before: pd.DataFrame) -> str:
+    """Say in how many of the rerun rows the 90% coverage stays within the target range."""
+    low, high = COVERAGE_TARGET
+    rows = after[after["regime"].isin(set(before["regime"]))]
+    within = rows["90% coverage"].between(low, high)
+    missed = "; ".join(
+        f"{row['regime']}, {row['quantity']}: {row['90% coverage']:.2f}"
+        for _, row in rows[~within].iterrows()
+    )
+    return (
+        f"After the change, 90% coverage is within {low:.2f}–{high:.2f} in {int(within.sum())} "
+        f"of {len(rows)} rows" + (f" ({missed})." if missed else ".")
+    )
+
+
 def _not_rerun(results: pd.DataFrame) -> list[str]:
     """Return the regimes of ``REGIMES`` that a coverage run has no results for."""
     run = set(results["regime"])
@@ -317,6 +376,24 @@ baseline's.
 > `validation-data/coverage_previous_model.csv`.
 
 {_md(coverage_table(earlier))}
+"""
+    rerun = (
+        previous[previous["regime"].isin(set(results["regime"]))] if previous is not None else None
+    )
+    if rerun is not None and not rerun.empty:
+        text += f"""
+### The previous model's regimes, before and after
+
+{_md(_before_and_after(coverage_table(rerun), table, _common_bias_error(results)))}
+
+Before: the previous model (one bias per source, groups unbiased on average, no latent
+troops sent) in worlds whose groups average exactly no bias
+(`validation-data/coverage_previous_model.csv`). After: the current model in the worlds
+above, where the groups' average bias is itself unknown. {_kept_words(table, rerun)}
+The last column is the error that no estimate could avoid without knowing the sources'
+average bias: the median of |exp(mean true log-bias of the sources with figures) − 1|
+over the same conflicts. The mean of the sources' latest figures carries that error too,
+so where it sits near the floor, little is left for the model to gain over it.
 """
     if centred is not None:
         centred_table = coverage_table(centred)

@@ -281,8 +281,25 @@ def test_the_coverage_section_names_what_misses_the_targets_and_what_is_not_reru
     assert section.count("| belligerent group") == 4
     assert "### When the groups average exactly no bias" in section
     assert "Seeds 0–2" in section
+    assert "before and after" not in section
+    # a regime of the previous run that is rerun: side by side, with the common bias's error
+    rerun = coverage_section(
+        pd.concat([current, _coverage_rows("few reports", 3, missed=0)]), previous=previous
+    )
+    assert "### The previous model's regimes, before and after" in rerun
+    assert "### Regimes not yet rerun" not in rerun
+    assert "90% coverage is within 0.85–0.95 in 0 of 2 rows (few reports, killed: 1.00;" in rerun
+    table = rerun.split("before and after")[1].split("\n\n")[1]
+    header, _, *rows = table.splitlines()
+    assert "error floor: sources' common bias (%)" in header
+    assert len(rows) == 2
+    assert all(row.startswith("| few reports") for row in rows)
+    # the floor comes from the simulated truth: finite, and the same for both quantities
+    floors = {row.split("|")[-2].strip() for row in rows}
+    assert len(floors) == 1
+    assert float(floors.pop()) > 0
     # nothing kept beside it: no subsections
-    alone = coverage_section(_coverage_rows("few reports", 2), previous=previous)
+    alone = coverage_section(_coverage_rows("few reports", 2))
     assert "###" not in alone
 
     current.to_csv(tmp_path / "coverage.csv", index=False)
