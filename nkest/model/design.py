@@ -22,6 +22,7 @@ from nkest.model.likelihood import OPEN_BOUND
 from nkest.model.options import FitOptions, make_options
 from nkest.reports import Reports
 from nkest.reports.qualifiers import claim_bounds
+from nkest.reports.schema import COLUMNS
 
 __all__ = ["KINDS", "Design", "default_end", "make_design"]
 
@@ -144,7 +145,7 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
     frame = _claimed(reports, options)
     origin = resolved_origin(reports, options)
     step = parse_freq(options.freq)
-    latest = frame[["as_of", "period_end"]].max(axis=1)
+    latest = _date_read(frame)
     end = dt.date.fromisoformat(options.end) if options.end else _last_date(frame)
     _exclude(
         frame,
@@ -380,12 +381,22 @@ def _last_date(frame: pd.DataFrame) -> dt.date:
         raise DesignError("no usable reports: every report is excluded (see Reports.excluded)")
     # Ending on the date of a report the model then drops would extrapolate past the
     # evidence for nothing.
-    return frame.loc[usable, ["as_of", "period_end"]].max(axis=1).max().date()
+    return _date_read(frame[usable]).max().date()
+
+
+def _date_read(frame: pd.DataFrame) -> pd.Series:
+    """Return the last date each report speaks of: a window's end, else its ``as_of``.
+
+    A window's ``as_of`` is not read: left blank it is the publication date, which
+    can lie long after the window.
+    """
+    return frame["period_end"].fillna(frame["as_of"])
 
 
 def _claimed(reports: Reports, options: FitOptions) -> pd.DataFrame:
     """Every report with its claim, and the reason the model excludes it whatever the dates."""
-    frame = reports.to_frame()
+    # The format's columns only: a user's extra column may share a name the design adds.
+    frame = reports.to_frame()[list(COLUMNS)]
     frame["reason"] = frame["exclude"]
     frame["excluded_by"] = np.where(frame["exclude"] != "", "reports", "")
     _exclude(
@@ -454,11 +465,7 @@ def resolved_origin(reports: Reports, options: FitOptions) -> dt.date | None:
 
 def _first_date(frame: pd.DataFrame) -> dt.date:
     """Return the earliest time point a report reads: as_of, or the day before a window."""
-    starts = (frame["period_start"] - pd.Timedelta(days=1)).dropna()
-    first = frame["as_of"].min()
-    if len(starts):
-        first = min(first, starts.min())
-    return first.date()
+    return (frame["period_start"] - pd.Timedelta(days=1)).fillna(frame["as_of"]).min().date()
 
 
 def _claims(frame: pd.DataFrame, options: FitOptions) -> pd.DataFrame:
@@ -517,7 +524,8 @@ def _equivalent(rows: pd.DataFrame, quantity: str, ratio: float) -> pd.Series:
         factors = {"killed": 1.0, "wounded": 1 / ratio, "casualties": 1 / (1 + ratio)}
     else:
         factors = {quantity: 1.0}
-    return (rows["value"].astype(float) * rows["quantity"].map(factors)).dropna()
+    # as float: on no rows, the mapped factors would keep the quantity's text type
+    return (rows["value"].astype(float) * rows["quantity"].map(factors).astype(float)).dropna()
 
 
 def _log_rate_centre(observed: pd.DataFrame, grid: TimeGrid, quantity: str, ratio: float) -> float:

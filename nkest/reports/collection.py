@@ -382,6 +382,12 @@ class Reports:
                 rid: row.where for rid, row in zip(added["report_id"], table.rows, strict=True)
             }
             origin = table.origin
+        # A new row that names no group joins its source's group here, if it has one.
+        known = self._frame.drop_duplicates("source").set_index("source")["source_group"]
+        blank = (added["source_group"] == DEFAULTS["source_group"]) & added["source"].isin(
+            known.index
+        )
+        added.loc[blank, "source_group"] = added.loc[blank, "source"].map(known)
         taken = set(self._frame["report_id"])
         problems = [
             Problem(
@@ -393,6 +399,7 @@ class Reports:
             for rid in added["report_id"]
             if rid in taken and rid in given_ids
         ]
+        problems += _groups_against(self._frame, added, where)
         if problems:
             raise ReportError(problems, origin)
         renamed = []
@@ -404,12 +411,6 @@ class Reports:
             taken.add(candidate)
             renamed.append(candidate)
         added = added.assign(report_id=renamed)
-        # A new row that names no group joins its source's group here, if it has one.
-        known = self._frame.drop_duplicates("source").set_index("source")["source_group"]
-        blank = (added["source_group"] == DEFAULTS["source_group"]) & added["source"].isin(
-            known.index
-        )
-        added.loc[blank, "source_group"] = added.loc[blank, "source"].map(known)
         columns = list(dict.fromkeys([*self._frame.columns, *added.columns]))
         frame = pd.concat(
             [self._frame.reindex(columns=columns), added.reindex(columns=columns)],
@@ -437,3 +438,29 @@ class Reports:
         mask = frame["report_id"].isin(ids) & (frame["exclude"] == "")
         frame.loc[mask, "exclude"] = reason
         return Reports(frame, metadata=self.metadata)
+
+
+def _groups_against(frame: pd.DataFrame, added: pd.DataFrame, where: dict) -> list[Problem]:
+    """Problems of new rows whose source is in another group among the reports already here.
+
+    As ``load_reports`` checks a table: excluded rows do not count.
+    """
+    used = frame[frame["exclude"] == ""].drop_duplicates("source")
+    group_of = dict(zip(used["source"], used["source_group"], strict=True))
+    return [
+        Problem(
+            f"{where[rid]} (report_id {rid})",
+            "source_group",
+            str(group),
+            f"{group_of[source]!r}, the group of source {source!r} among the reports it is "
+            "added to: a source belongs to one group",
+        )
+        for rid, source, group, excluded in zip(
+            added["report_id"],
+            added["source"],
+            added["source_group"],
+            added["exclude"],
+            strict=True,
+        )
+        if not excluded and source in group_of and group != group_of[source]
+    ]

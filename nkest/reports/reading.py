@@ -204,6 +204,9 @@ def _parse_csv_text(text: str, origin: str) -> RawTable:
     except csv.Error as error:
         problem = Problem("line 1", None, None, f"a CSV header ({error})")
         raise ReportError([problem], origin) from None
+    width = len(header)
+    while header and not header[-1].strip():  # empty columns on the right (spreadsheets)
+        header.pop()
     columns, header_problems = _check_header(header, "line 1")
     problems += header_problems
     if header_problems and not set(REQUIRED_COLUMNS) & set(columns):
@@ -224,6 +227,16 @@ def _parse_csv_text(text: str, origin: str) -> RawTable:
         if not record or all(not cell.strip() for cell in record):
             continue
         where = f"line {start_line}"
+        if len(columns) < len(record) <= width and not any(
+            cell.strip() for cell in record[len(columns) :]
+        ):
+            record = record[: len(columns)]  # blank cells under the unnamed columns
+        if len(columns) < len(record) <= width:
+            value = next(cell for cell in record[len(columns) :] if cell.strip())
+            problems.append(
+                Problem(where, None, value, f"{len(columns)} cells as in the named columns")
+            )
+            continue
         if len(record) != len(columns):
             problems.append(
                 Problem(
@@ -260,7 +273,10 @@ def _check_header(header: list[str], where: str) -> tuple[list[str], list[Proble
     columns = [str(name).replace("\ufeff", "").strip().lower() for name in header]
     problems: list[Problem] = []
     seen: set[str] = set()
-    for name in columns:
+    for number, name in enumerate(columns, start=1):
+        if not name:
+            problems.append(Problem(where, None, None, f"a name for column {number}"))
+            continue
         if name in seen:
             problems.append(Problem(where, name, None, "each column name once, but it repeats"))
         seen.add(name)

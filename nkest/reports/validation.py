@@ -102,6 +102,11 @@ def validate_table(table: RawTable, *, today: dt.date | None = None) -> pd.DataF
     return frame
 
 
+_FLAGS = frozenset({"true", "false", "yes", "no", "y", "n", "0", "1", "x"})
+"""``exclude`` cells that read as a yes/no flag (a spreadsheet's TRUE, a DataFrame's
+False), not as a reason: refused, since "False" would otherwise exclude a report."""
+
+
 class _RowChecker:
     """Check and type one row, collecting problems rather than raising."""
 
@@ -115,6 +120,18 @@ class _RowChecker:
     def cell(self, name: str) -> str:
         return self.row.cells.get(name, "").strip()
 
+    def exclusion(self) -> str:
+        """Return the reason a row is excluded, refusing a flag that gives none."""
+        reason = self.cell("exclude")
+        if reason.lower() in _FLAGS:
+            self.problem(
+                "exclude",
+                reason,
+                "a reason in words for leaving the report out, or blank to use it "
+                "(a flag says neither which way it means nor why)",
+            )
+        return reason
+
     def problem(self, column: str | None, value: str | None, expected: str) -> None:
         if column in self.row.refused:
             return  # the cell is refused as a whole; one problem for it is enough
@@ -125,7 +142,7 @@ class _RowChecker:
             self.problems.append(Problem(self.where, name, self.row.cells[name], expected))
         for name, text in self.row.cells.items():
             self.check_characters(name, text)
-        excluded = self.cell("exclude")
+        excluded = self.exclusion()
         record: dict[str, object] = {
             "report_id": self.cell("report_id") or None,
             "source": self.text_required("source"),

@@ -399,3 +399,72 @@ def test_early_reports_of_troops_sent_do_not_set_the_initial_losses():
     frame = pd.DataFrame([{**BASE, "report_id": f"r{i}", **row} for i, row in enumerate(rows)])
     design = make_design(nkest.load_reports(frame), make_options(origin="unknown"))
     assert float(design.arrays["log_initial_centre"]) == pytest.approx(np.log(300))
+
+
+def test_a_blank_as_of_on_a_window_does_not_extend_the_estimate():
+    # as_of left blank is the publication date, two years after the window it describes
+    design = design_of(
+        [
+            {"value": "300", "as_of": "2025-01-03"},
+            {
+                "value": "80",
+                "scope": "period",
+                "period_start": "2024-12-10",
+                "period_end": "2024-12-20",
+                "published": "2026-12-01",
+            },
+        ]
+    )
+    assert design.grid.end == dt.date(2025, 1, 3)
+    assert len(design.rows) == 2
+    # an end before the publication date keeps the window, whose dates are inside it
+    kept = design_of(
+        [
+            {"value": "300", "as_of": "2025-01-03"},
+            {
+                "value": "80",
+                "scope": "period",
+                "period_start": "2024-12-10",
+                "period_end": "2024-12-20",
+                "published": "2026-12-01",
+            },
+        ],
+        end="2025-01-05",
+    )
+    assert kept.excluded.empty
+
+
+@pytest.mark.parametrize("scope", ["period", "incident"])
+def test_reports_of_windows_alone_make_a_design(scope):
+    rows = [
+        {
+            "value": value,
+            "scope": scope,
+            "period_start": start,
+            "period_end": end,
+            "published": "2025-03-05",
+        }
+        for value, start, end in (
+            ("300", "2025-01-01", "2025-01-31"),
+            ("200", "2025-02-01", "2025-02-28"),
+        )
+    ]
+    design = design_of(rows)
+    assert len(design.rows) == 2
+    assert design.grid.end == dt.date(2025, 2, 28)
+    # the rate's prior is centred on the windows' daily figure, not on nothing
+    centre = design.arrays["log_rate_centre"][0]
+    assert np.log(200 / 28) - 0.5 < centre < np.log(300 / 31) + 0.5
+
+
+@pytest.mark.parametrize("name", ["lower", "upper", "kind", "reason", "target", "family"])
+def test_an_extra_column_named_as_a_design_column_changes_nothing(name):
+    rows = [{"value": "300", "qualifier": "approx"}, {"value": "450", "as_of": "2025-01-08"}]
+    plain = design_of(rows)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the extra column is kept, with a warning
+        extra = design_of([{**row, name: "x"} for row in rows])
+    pd.testing.assert_frame_equal(extra.rows, plain.rows)
+    for key, array in plain.arrays.items():
+        np.testing.assert_array_equal(extra.arrays[key], array)
+

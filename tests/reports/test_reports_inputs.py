@@ -215,3 +215,34 @@ def test_a_second_byte_order_mark_is_no_part_of_the_first_column_name(write_csv)
     assert load_reports(write_csv(content)).to_frame()["published"].tolist() == [
         pd.Timestamp("2024-12-19")
     ]
+
+
+def test_empty_columns_on_the_right_of_a_csv_are_no_columns(write_csv):
+    # a spreadsheet's export: empty header cells and empty cells on the right
+    plain = load_reports(write_csv(f"{HEADER}\n2024-12-19,A,killed,100\n")).to_frame()
+    for tail in (",", ",,"):
+        frame = load_reports(write_csv(f"{HEADER}{tail}\n2024-12-19,A,killed,100{tail}\n"))
+        pd.testing.assert_frame_equal(frame.to_frame(), plain)
+    # a value under no name is refused, not dropped
+    (problem,) = refusal(write_csv(f"{HEADER},\n2024-12-19,A,killed,100,7\n"))
+    assert (problem.location, problem.value) == (LINE2, "7")
+    assert "4 cells as in the named columns" in problem.expected
+    # a column with no name among named ones is refused at the header
+    (problem,) = refusal(write_csv("published,,source,quantity,value\n2024-12-19,x,A,killed,1\n"))
+    assert (problem.location, problem.expected) == ("line 1", "a name for column 2")
+
+
+@pytest.mark.parametrize("flag", [False, True, "TRUE", "no", "1", "x"])
+def test_a_yes_no_flag_is_no_reason_to_exclude(flag):
+    frame = pd.DataFrame(
+        {
+            "published": ["2024-12-19", "2024-12-20"],
+            "source": ["A", "B"],
+            "quantity": ["killed", "killed"],
+            "value": [100, 120],
+            "exclude": [flag, "a relay of row 0"],
+        }
+    )
+    (problem,) = refusal(frame)
+    assert (problem.location, problem.column, problem.value) == ("row 0", "exclude", str(flag))
+    assert "a reason in words" in problem.expected

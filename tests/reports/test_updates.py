@@ -167,3 +167,26 @@ def test_reports_kept_is_what_the_table_keeps_and_used_is_deprecated():
         warnings.simplefilter("error")
         with pytest.raises(DeprecationWarning, match=r"Reports\.kept"):
             _ = base.used
+
+
+def test_added_rows_may_not_put_a_source_in_a_second_group():
+    base = _base()
+    other = pd.DataFrame(
+        {
+            "published": ["2025-03-01", "2025-03-02"],
+            "source": ["Agency A", "Agency A"],
+            "source_group": ["Media", "Media"],
+            "quantity": ["killed", "killed"],
+            "value": ["300", "310"],
+            "exclude": ["", "a duplicate of row 0"],
+        }
+    )
+    with pytest.raises(nkest.ReportError) as caught:
+        base.add(other)
+    message = str(caught.value)
+    # as load_reports checks one table: the row, the column, the value, the group expected
+    assert "1 problem" in message
+    assert "row 0 (report_id row-0), column 'source_group': got 'Media'" in message
+    assert "'Government', the group of source 'Agency A'" in message
+    # the same rows with the source's own group, or none, are added
+    assert len(base.add(other.assign(source_group=["Government", ""]))) == 4
