@@ -467,4 +467,3 @@ def test_an_extra_column_named_as_a_design_column_changes_nothing(name):
     pd.testing.assert_frame_equal(extra.rows, plain.rows)
     for key, array in plain.arrays.items():
         np.testing.assert_array_equal(extra.arrays[key], array)
-
