@@ -49,11 +49,15 @@ class TimeGrid:
         Days between grid dates.
     size : int
         Number of grid dates.
+    origin : datetime.date or None
+        The date every total was still zero, within the first step: dates up to
+        it read zero, and the first step's losses accrue after it.
     """
 
     start: dt.date
     step: int
     size: int
+    origin: dt.date | None = None
 
     @property
     def dates(self) -> pd.DatetimeIndex:
@@ -96,11 +100,24 @@ class TimeGrid:
         positions = self.position(dates)
         left = np.minimum(np.floor(positions), self.size - 2).astype(np.int64)
         left = np.maximum(left, 0)
-        return left, positions - left
+        weight = positions - left
+        if self.origin is not None and self.origin > self.start:
+            # the grid starts up to a step before the origin, where totals are still zero
+            lead = (self.origin - self.start).days / self.step
+            first = left == 0
+            weight[first] = np.clip((positions[first] - lead) / (1.0 - lead), 0.0, 1.0)
+        return left, weight
 
     def to_dict(self) -> dict[str, object]:
         """Return the plain form of the grid."""
-        return {"start": self.start.isoformat(), "step": self.step, "size": self.size}
+        plain: dict[str, object] = {
+            "start": self.start.isoformat(),
+            "step": self.step,
+            "size": self.size,
+        }
+        if self.origin is not None:
+            plain["origin"] = self.origin.isoformat()
+        return plain
 
 
 def make_grid(first: dt.date, last: dt.date, step: int, origin: dt.date | None) -> TimeGrid:
@@ -108,8 +125,9 @@ def make_grid(first: dt.date, last: dt.date, step: int, origin: dt.date | None) 
 
     The last grid date is ``last`` itself, so the default summary speaks of
     the end of the estimate, not a few days past it. With an ``origin`` the
-    grid starts on the last grid date on or before it (totals are zero there,
-    at most one step before the origin); otherwise at least one step before
+    grid starts on the last grid date on or before it (at most one step
+    before the origin; totals are zero from there to the origin, and the
+    first step's losses accrue after it); otherwise at least one step before
     ``first``, so that the first report already sees growth of the totals.
 
     Raises
@@ -130,4 +148,4 @@ def make_grid(first: dt.date, last: dt.date, step: int, origin: dt.date | None) 
         earliest = first - dt.timedelta(days=step)
     steps = max(-(-(last - earliest).days // step), 2)
     start = last - dt.timedelta(days=step * steps)
-    return TimeGrid(start=start, step=step, size=steps + 1)
+    return TimeGrid(start=start, step=step, size=steps + 1, origin=origin)

@@ -467,3 +467,19 @@ def test_an_extra_column_named_as_a_design_column_changes_nothing(name):
     pd.testing.assert_frame_equal(extra.rows, plain.rows)
     for key, array in plain.arrays.items():
         np.testing.assert_array_equal(extra.arrays[key], array)
+
+
+def test_totals_are_zero_up_to_an_origin_inside_the_first_step():
+    # a four-week grid ending on 2025-03-28 starts 24 days before the origin
+    grid = make_grid(dt.date(2025, 1, 10), dt.date(2025, 3, 28), 28, dt.date(2024, 12, 30))
+    assert (grid.start, grid.dates[1].date()) == (dt.date(2024, 12, 6), dt.date(2025, 1, 3))
+    dates = ["2024-12-10", "2024-12-30", "2024-12-31", "2025-01-01", "2025-01-17"]
+    left, weight = grid.interpolation(dates)
+    np.testing.assert_array_equal(left, [0, 0, 0, 0, 1])
+    # nothing before the origin; the first step's losses accrue from it to the next grid date
+    np.testing.assert_allclose(weight, [0.0, 0.0, 0.25, 0.5, 0.5])
+    # without an origin, the grid reads the first step as any other
+    plain = make_grid(dt.date(2025, 1, 10), dt.date(2025, 3, 28), 28, None)
+    assert plain.origin is None
+    days = (dt.date(2025, 1, 14) - plain.start).days
+    np.testing.assert_allclose(plain.interpolation(["2025-01-14"])[1], [days % 28 / 28])
