@@ -566,6 +566,38 @@ def test_source_bias_has_one_row_per_source(which, small_estimate, dprk_estimate
             assert groups[name] == current
 
 
+class _LongNames:
+    """An estimate whose sources carry names as long as some real agencies' are."""
+
+    LONG = (
+        "Office of the United Nations High Commissioner for Human Rights, Human Rights "
+        "Monitoring Mission in Ukraine (HRMMU) $1 and 50%"
+    )
+
+    def __init__(self, estimate):
+        self._estimate = estimate
+
+    def __getattr__(self, name):
+        return getattr(self._estimate, name)
+
+    def source_bias(self, prob=0.9):
+        table = self._estimate.source_bias(prob)
+        return table.assign(source=[f"{self.LONG} {i}" for i in range(len(table))])
+
+
+@pytest.mark.parametrize("figsize", [None, (4.0, None)])
+def test_source_bias_wraps_long_names_and_keeps_its_panel(figsize, dprk_estimate, close_figures):
+    fig = plots.plot_source_bias(_LongNames(dprk_estimate), figsize=figsize)
+    close_figures(fig)
+    assert_drawn(fig)
+    (ax,) = fig.axes
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert all(max(len(line) for line in label.split("\n")) <= 42 for label in labels)
+    # the whole name is there, unescaped by the wrapping, and the panel keeps its width
+    assert any("(HRMMU)" in label for label in labels)
+    assert ax.get_position().width > 0.25
+
+
 # -- plot_report_checks ----------------------------------------------------------------
 
 

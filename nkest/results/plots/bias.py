@@ -88,7 +88,12 @@ def plot_source_bias(
 
     width, height = figure_size(figsize, 9.0)
     narrow = width < NARROW_WIDTH
-    row_height = 0.45 if narrow else 0.3
+    wrap_at = 22 if narrow else 40
+    names = [*groups, *outer["source"]]
+    lines = max(_row_label(name, True, wrap_at).count("\n") + 1 for name in names)
+    # room for the tallest wrapped name, so that long names neither overlap nor squeeze
+    # the panel away
+    row_height = max(0.45 if narrow else 0.3, 0.17 * lines + 0.06)
     n_rows = len(outer) + len(groups)
     fig = new_figure(width, height or n_rows * row_height + 3)
     ax = fig.subplots()
@@ -141,7 +146,7 @@ def plot_source_bias(
     ax.set_ylim(y - 0.5, -1.5)
     ax.set_yticks(
         [t[0] for t in ticks],
-        [_row_label(name, header, narrow) for _, name, header in ticks],
+        [_row_label(name, header, wrap_at) for _, name, header in ticks],
     )
     for tick, (_, _, header) in zip(ax.get_yticklabels(), ticks, strict=True):
         tick.set_fontweight("bold" if header else "normal")
@@ -196,11 +201,12 @@ def plot_source_bias(
     return fig
 
 
-def _row_label(name: str, header: bool, narrow: bool) -> str:
-    """Return a row's label: a group in full, a source indented; wrapped when narrow."""
-    text = literal(name)
-    if narrow:
-        text = textwrap.fill(text, 22)
+def _row_label(name: str, header: bool, wrap_at: int) -> str:
+    """Return a row's label: a group in full, a source indented; wrapped at ``wrap_at``.
+
+    Wrapped before it is made literal, so that no escape is split across lines.
+    """
+    text = literal(textwrap.fill(name, wrap_at))
     return text if header else textwrap.indent(text, "  ")
 
 

@@ -133,9 +133,9 @@ def plot_report_checks(
 
     width, height = figure_size(figsize, 10.0)
     narrow = width < NARROW_WIDTH
-    labels = [literal(_check_label(row)) for row in table.itertuples()]
-    if narrow:
-        labels = [textwrap.fill(label, 26) for label in labels]
+    # wrapped before made literal, so that no escape is split across lines
+    wrap_at = 26 if narrow else 60
+    labels = [literal(textwrap.fill(_check_label(row), wrap_at)) for row in table.itertuples()]
     lines = max((label.count("\n") + 1 for label in labels), default=1)
     row_height = max(0.26, 0.17 * lines + 0.06)  # room for the tallest wrapped label
     n = len(table)
