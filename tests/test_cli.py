@@ -255,3 +255,11 @@ def test_fit_exits_0_when_the_fit_passes(simulated, tmp_path, capsys, monkeypatc
     assert loaded.reports.metadata["subject"] == "Kestrian soldiers"
     for name in ("report.html", "figures/totals.png", "tables/summary.csv"):
         assert (out / name).exists()
+
+
+def test_python_dash_m_nkest_is_the_command_line():
+    done = subprocess.run(
+        [sys.executable, "-m", "nkest", "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert done.stdout.startswith("nkest ")

@@ -17,7 +17,7 @@ import pandas as pd
 from nkest.errors import OptionError, Problem, ReportError, ReportWarning
 from nkest.reports.reading import RawRow, RawTable, read_table
 from nkest.reports.schema import COLUMNS, DEFAULTS, QUANTITIES
-from nkest.reports.validation import validate_table
+from nkest.reports.validation import _BIDI_CONTROLS, validate_table
 
 __all__ = ["Reports", "load_reports"]
 
@@ -142,6 +142,13 @@ def _check_metadata(
                 ReportWarning,
                 stacklevel=3,
             )
+    problems = [
+        Problem("metadata", key, _shown(checked[key]), expected)
+        for key in _TEXT_KEYS
+        if key in checked and (expected := _text_problem(checked[key]))
+    ]
+    if problems:
+        raise ReportError(problems)
     origin = checked.get("origin")
     if origin is not None:
         try:
@@ -155,6 +162,23 @@ def _check_metadata(
                 [Problem("metadata", "origin", str(origin), "an ISO date (YYYY-MM-DD)")]
             ) from None
     return checked
+
+
+_TEXT_KEYS = ("name", "title", "subject")
+"""Metadata that nkest writes into sentences, pages and terminals."""
+
+
+def _shown(value: object) -> str:
+    return value if isinstance(value, str) else repr(value)
+
+
+def _text_problem(value: object) -> str | None:
+    """Return what a text of the metadata should be, if ``value`` is not that."""
+    if not isinstance(value, str) or not value.strip():
+        return "a text that is not blank"
+    if any(unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS for char in value):
+        return "text without control characters or characters that reorder the text"
+    return None
 
 
 def _key_meant(key: object) -> str | None:

@@ -110,6 +110,11 @@ def round_figure(value: float, digits: int = 2) -> int:
     return int(math.floor(value / unit + 0.5) * unit)
 
 
+def percent(prob: float) -> str:
+    """Write a probability as a percentage with its digits: 0.9 -> "90%", 0.995 -> "99.5%"."""
+    return f"{prob * 100:g}%"
+
+
 def count(value: float) -> str:
     """Write an estimated count as ``cite`` does: two significant figures, thousands separators.
 
@@ -267,7 +272,10 @@ def cite_sentence(
     verb = _VERBS[quantity]
     day = f"{date.day} {date:%B %Y}"
     inside = "; ".join(
-        [f"{prob:.0%} credible interval {round_figure(lower):,}–{round_figure(upper):,}", *caveats]
+        [
+            f"{percent(prob)} credible interval {round_figure(lower):,}–{round_figure(upper):,}",
+            *caveats,
+        ]
     )
     return f"An estimated {round_figure(median):,} {subject} {verb} by {day} ({inside})."
 

@@ -29,7 +29,7 @@ import pandas as pd
 from nkest.errors import OptionError
 from nkest.fit.per_report import PARETO_K_RELIABLE, loo_weights
 from nkest.reports.schema import COLUMNS
-from nkest.results.cite import count, interval_text, quantity_name, worded
+from nkest.results.cite import count, interval_text, percent, quantity_name, worded
 from nkest.results.markup import markdown_text
 from nkest.results.summaries import DEFAULT_PROB, check_prob, headline_quantities
 from nkest.results.tables import format_table
@@ -79,7 +79,7 @@ class Comparison:
         """Say what moved, as Markdown: the headline table, the movers, the count of changes."""
         day = f"{self.date.day} {self.date:%B %Y}"
         lines = [
-            f"**At {day}** (the earlier fit's last date), median and {self.prob:.0%} interval:"
+            f"**At {day}** (the earlier fit's last date), median and {percent(self.prob)} interval:"
         ]
         lines += ["", format_table(self._headline_view()), ""]
         counts = self.reports["change"].value_counts()

@@ -110,6 +110,11 @@ _LATEX_SPECIAL = {
     "<": r"\textless{}",
     ">": r"\textgreater{}",
     "|": r"\textbar{}",
+    # after \\ or \midrule, a cell starting "[" is read as an optional length, and one
+    # starting "*" as \\*: braced, they are plain characters anywhere
+    "[": "{[}",
+    "]": "{]}",
+    "*": "{*}",
     "∞": r"$\infty$",
     "\n": " ",
     "\r": " ",

@@ -26,6 +26,7 @@ from nkest.results.cite import (
     dataset_words,
     interval_text,
     last_reports,
+    percent,
     quantity_name,
     worded,
 )
@@ -524,7 +525,7 @@ def render_markdown(
         "changes": _changes_section(comparison),
         "headline": "\n".join(headline),
         "provenance": markdown_text("Source: " + provenance),
-        "prob_pct": f"{prob:.0%}",
+        "prob_pct": percent(prob),
         "summary_table": format_table(summary_view(tables["summary"])),
         "past_note": markdown_text(past_last_report_note(estimate)),
         "early_note": early_totals_note(estimate, report_dates(estimate)),

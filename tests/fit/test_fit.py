@@ -227,6 +227,10 @@ def test_cite_gives_a_rounded_sentence_with_provenance(small_estimate, simulated
     ):
         digits = number.replace(",", "").rstrip("0")
         assert len(digits) <= 2
+    # the interval's probability as given, not rounded to a whole percent
+    for prob, words in ((0.995, "99.5%"), (0.975, "97.5%"), (0.5, "50%")):
+        cited = small_estimate.cite("killed", prob=prob, allow_failed_diagnostics=True)
+        assert f"({words} credible interval " in cited
 
 
 def test_cite_refuses_an_unconverged_fit_unless_insisted(simulated):

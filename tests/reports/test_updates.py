@@ -190,3 +190,22 @@ def test_added_rows_may_not_put_a_source_in_a_second_group():
     assert "'Government', the group of source 'Agency A'" in message
     # the same rows with the source's own group, or none, are added
     assert len(base.add(other.assign(source_group=["Government", ""]))) == 4
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("\x1b[31msoldiers", "without control characters"),
+        ("soldiers\u202e", "reorder the text"),
+        (None, "a text that is not blank"),
+        ("  ", "a text that is not blank"),
+    ],
+)
+@pytest.mark.parametrize("key", ["subject", "title", "name"])
+def test_metadata_written_into_sentences_is_plain_text(key, value, expected):
+    base = _base()
+    with pytest.raises(nkest.ReportError, match=expected):
+        base.with_metadata({key: value})
+    with pytest.raises(nkest.ReportError, match=expected):
+        nkest.load_reports(base.to_frame(), metadata={key: value})
+    assert base.with_metadata({key: "Arland's soldiers"}).metadata[key] == "Arland's soldiers"

@@ -248,6 +248,13 @@ def test_latex_escapes_every_special_character():
     assert not set("~^%$#_{}") & set(stripped.replace(r"\\", ""))
 
 
+def test_latex_cells_cannot_start_an_optional_argument():
+    # after \\ a row starting "[" would be read as a length, and one starting "*" as \\*
+    frame = pd.DataFrame({"source": ["[link](https://x.example)", "*starred*"], "n": [1, 2]})
+    rows = format_table(frame, "latex").split("\\midrule")[1].split("\\\\")
+    assert [row.strip()[:3] for row in rows[:2]] == ["{[}", "{*}"]
+
+
 def test_report_figures_draw_50_and_90_percent_bands(small_estimate):
     figures = report_figures(small_estimate)
     assert set(figures) == {"totals", "source_bias", "report_checks", "losses_per_month"}

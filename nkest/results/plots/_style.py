@@ -22,6 +22,7 @@ from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from nkest.reports.qualifiers import QUALIFIER_TABLE
+from nkest.results.cite import percent
 
 QUANTITY_LABELS = {
     "killed": "Killed",
@@ -206,9 +207,7 @@ def draw_fan(ax: Axes, band_in: pd.DataFrame, band_out: pd.DataFrame, log_scale:
 # -- words and numbers -----------------------------------------------------------------
 
 
-def pct(prob: float) -> str:
-    """Write a probability as a percentage: 0.9 -> "90%"."""
-    return f"{prob * 100:g}%"
+pct = percent
 
 
 def counted(n: int, noun: str) -> str:

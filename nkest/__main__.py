@@ -1,0 +1,6 @@
+"""``python -m nkest``: the same command line as the ``nkest`` script."""
+
+from nkest.cli import run
+
+if __name__ == "__main__":
+    run()
