@@ -31,7 +31,7 @@ from nkest.fit.per_report import PARETO_K_RELIABLE, loo_weights
 from nkest.reports.schema import COLUMNS
 from nkest.results.cite import count, interval_text, percent, quantity_name, worded
 from nkest.results.markup import markdown_text
-from nkest.results.summaries import DEFAULT_PROB, check_prob, headline_quantities
+from nkest.results.summaries import DEFAULT_PROB, check_prob, headline_quantities, read_date
 from nkest.results.tables import format_table
 
 if TYPE_CHECKING:
@@ -231,7 +231,10 @@ def compare(
     >>> print(comparison)                             # doctest: +SKIP
     """
     prob = check_prob(prob)
-    when = pd.Timestamp(old.grid.end if date is None else date)
+    try:
+        when = pd.Timestamp(old.grid.end) if date is None else read_date(date)
+    except (ValueError, TypeError):
+        raise OptionError(f"date must be an ISO date like '2025-04-30'; got {date!r}") from None
     quantities = [q for q in headline_quantities(old.quantities) if q in new.quantities]
     if quantity not in quantities:
         raise OptionError(f"quantity must be one both fits estimate: {', '.join(quantities)}")

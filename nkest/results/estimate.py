@@ -331,6 +331,13 @@ class Estimate:
         >>> estimate.cite("killed", "2025-04-30")  # doctest: +SKIP
         'An estimated 950 North Korean soldiers had been killed by 30 April 2025 (90% ...'
         """
+        if not isinstance(allow_failed_diagnostics, bool):
+            raise OptionError(
+                f"allow_failed_diagnostics must be True or False, got {allow_failed_diagnostics!r}"
+            )
+        # the quantity and the date are checked before the diagnostics, so that a typo is
+        # named as such on a failed fit too
+        row = self.summary(dates=None if date is None else [date], quantities=[quantity], prob=prob)
         diagnostics = self.diagnostics()
         if not diagnostics["passed"] and not allow_failed_diagnostics:
             raise ConvergenceError(
@@ -339,7 +346,6 @@ class Estimate:
                 + "): its intervals should not be cited. Refit with more draws (draws=, tune=) "
                 "or pass allow_failed_diagnostics=True to cite it with a warning."
             )
-        row = self.summary(dates=None if date is None else [date], quantities=[quantity], prob=prob)
         row = row.iloc[0]
         sentence = cite_sentence(
             subject=str(self.reports.metadata.get("subject", "people")),

@@ -5,6 +5,8 @@ They take arrays and return DataFrames, so they are tested without sampling.
 
 from __future__ import annotations
 
+import numbers
+import re
 import warnings
 from collections.abc import Iterable, Sequence
 
@@ -71,16 +73,30 @@ def parse_dates(dates: object, grid: TimeGrid) -> pd.DatetimeIndex:
         if isinstance(dates, str | pd.Timestamp) or not isinstance(dates, Iterable)
         else list(dates)
     )
+    if not items:
+        raise OptionError("dates must name at least one date; got an empty list")
     try:
-        index = pd.DatetimeIndex([pd.Timestamp(item) for item in items])
+        index = pd.DatetimeIndex([read_date(item) for item in items])
     except (ValueError, TypeError):
         raise OptionError(
-            f"dates must be None, 'all', or dates like '2025-04-30'; got {dates!r}"
+            f"dates must be None, 'all', or ISO dates like '2025-04-30'; got {dates!r}"
         ) from None
     if index.hasnans:
         raise OptionError(f"dates must be real dates; got {dates!r}")
     grid.position(index.normalize())
     return index.normalize()
+
+
+def read_date(item: object) -> pd.Timestamp:
+    """Read one date: ISO text or a date object; "04/03/2025" or 20250430 is not guessed at."""
+    if isinstance(item, str):
+        if not re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}([ T][0-9:.]+)?\s*", item):
+            raise ValueError(item)
+    elif isinstance(item, bool | numbers.Number):
+        raise TypeError(item)
+    stamp = pd.Timestamp(item)
+    # a time zone says nothing about which day's totals are meant
+    return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
 
 
 def totals_at(totals: xr.DataArray, grid: TimeGrid, dates: pd.DatetimeIndex) -> xr.DataArray:

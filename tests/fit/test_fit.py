@@ -52,7 +52,11 @@ def test_summary_all_dates_and_interval_probability(small_estimate):
     ("kwargs", "message"),
     [
         ({"dates": ["2030-01-01"]}, "outside the estimate's grid"),
-        ({"dates": ["not a date"]}, "dates must be None, 'all', or dates"),
+        ({"dates": ["not a date"]}, "dates must be None, 'all', or ISO dates"),
+        # day and month could be either way round: not guessed at
+        ({"dates": "04/03/2024"}, "or ISO dates like '2025-04-30'; got '04/03/2024'"),
+        ({"dates": 20240430}, "or ISO dates like"),
+        ({"dates": []}, "at least one date"),
         ({"quantities": ["captured"]}, "quantities must be among killed, wounded, casualties"),
         ({"prob": 1.5}, "prob must be a number between 0 and 1"),
     ],
@@ -60,6 +64,13 @@ def test_summary_all_dates_and_interval_probability(small_estimate):
 def test_summary_refuses_bad_arguments_clearly(small_estimate, kwargs, message):
     with pytest.raises(ValueError, match=message):
         small_estimate.summary(**kwargs)
+
+
+def test_a_date_with_a_time_zone_is_its_day(small_estimate):
+    day = small_estimate.grid.dates[3]
+    plain = small_estimate.summary(dates=[day])
+    zoned = small_estimate.summary(dates=[day.tz_localize("UTC")])
+    pd.testing.assert_frame_equal(zoned, plain)
 
 
 def test_totals_never_decrease_and_killed_never_exceeds_casualties(small_estimate):
@@ -243,6 +254,11 @@ def test_cite_refuses_an_unconverged_fit_unless_insisted(simulated):
         poor.cite("killed")
     text = poor.cite("killed", allow_failed_diagnostics=True)
     assert "WARNING: the sampler's diagnostics failed" in text
+    # "no" is not a way to say False, and a typo is named as one on a failed fit too
+    with pytest.raises(ValueError, match="allow_failed_diagnostics must be True or False"):
+        poor.cite("killed", allow_failed_diagnostics="no")
+    with pytest.raises(ValueError, match="quantities must be among"):
+        poor.cite("kiled")
 
 
 @pytest.mark.parametrize(

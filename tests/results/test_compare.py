@@ -77,6 +77,8 @@ def test_compare_weighs_removed_and_changed_reports_in_the_fit_they_are_in(
     assert first["moved"] < 0
     with pytest.raises(ValueError, match="quantity"):
         nkest.compare(small_estimate, updated_estimate, quantity="captured")
+    with pytest.raises(ValueError, match="date must be an ISO date like '2025-04-30'; got 'soon'"):
+        nkest.compare(small_estimate, updated_estimate, date="soon")
 
 
 def test_leaving_a_report_out_moves_the_median_the_way_its_figure_pulls(updated_estimate):
