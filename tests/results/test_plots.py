@@ -745,3 +745,18 @@ def test_few_sources_are_named_beside_their_reports_instead_of_in_a_legend(
     close_figures(dprk)
     assert "Sources (colour)" in [legend.get_title().get_text() for legend in dprk.legends]
     assert not [t for ax in dprk.axes for t in ax.texts if (t.get_gid() or "").startswith("label:")]
+
+
+def test_a_failed_fit_is_flagged_in_every_figure_title(small_estimate, close_figures):
+    assert not small_estimate.diagnostics()["passed"]
+    makers = (
+        plots.plot_totals,
+        plots.plot_source_bias,
+        plots.plot_report_checks,
+        plots.plot_losses_per_month,
+    )
+    for make in makers:
+        fig = make(small_estimate)
+        close_figures(fig)
+        texts = [t.get_text() for t in fig.texts]
+        assert any(text.startswith("NOT RELIABLE (the sampler") for text in texts), make

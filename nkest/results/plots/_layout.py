@@ -122,6 +122,16 @@ def subject_suffix(estimate: Estimate) -> str:
     return f" ({name})" if name else ""
 
 
+def flagged(estimate: Estimate, title: str) -> str:
+    """Return ``title``, led by a warning when the fit fails its sampler diagnostics.
+
+    A figure travels without the report around it: its title is where the warning goes.
+    """
+    if estimate.diagnostics()["passed"]:
+        return title
+    return f"NOT RELIABLE (the sampler's diagnostics failed): {title}"
+
+
 _TITLE_NOUNS = {
     "killed": "deaths",
     "wounded": "wounded",

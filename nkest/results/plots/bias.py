@@ -16,6 +16,7 @@ from nkest.results.plots._layout import (
     check_probs,
     figure_size,
     fitted_legend,
+    flagged,
     new_figure,
     note,
     subject_suffix,
@@ -194,7 +195,10 @@ def plot_source_bias(
         [ax],
         width=width,
         panel_height=n_rows * row_height,
-        title=f"How far each source's figures sit from the estimate{subject_suffix(estimate)}",
+        title=flagged(
+            estimate,
+            f"How far each source's figures sit from the estimate{subject_suffix(estimate)}",
+        ),
         below=[key, note(fig, caption, width)],
         height=height,
     )

@@ -19,6 +19,7 @@ from nkest.results.plots._layout import (
     arrange,
     figure_size,
     fitted_legend,
+    flagged,
     new_figure,
     note,
     subject_suffix,
@@ -263,8 +264,11 @@ def plot_report_checks(
         [ax],
         width=width,
         panel_height=n * row_height,
-        title="Does each report fit the estimate? Posterior predictive check"
-        + subject_suffix(estimate),
+        title=flagged(
+            estimate,
+            "Does each report fit the estimate? Posterior predictive check"
+            + subject_suffix(estimate),
+        ),
         below=[key, note(fig, caption, width)],
         height=height,
     )

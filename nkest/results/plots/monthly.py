@@ -16,6 +16,7 @@ from nkest.results.plots._layout import (
     arrange,
     figure_size,
     fitted_legend,
+    flagged,
     new_figure,
     note,
     subject_suffix,
@@ -129,7 +130,7 @@ def plot_losses_per_month(
         axes,
         width=width,
         panel_height=panel_height,
-        title="Losses per month" + subject_suffix(estimate),
+        title=flagged(estimate, "Losses per month" + subject_suffix(estimate)),
         below=[key, note(fig, caption, width)],
         height=height,
     )

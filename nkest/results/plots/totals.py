@@ -24,6 +24,7 @@ from nkest.results.plots._layout import (
     default_title,
     figure_size,
     fitted_legend,
+    flagged,
     new_figure,
     note,
 )
@@ -290,7 +291,7 @@ def plot_totals(
         axes,
         width=width,
         panel_height=panel_height,
-        title=heading,
+        title=flagged(estimate, heading),
         below=below,
         height=height,
     )
