@@ -423,7 +423,7 @@ def _reader_table(frame: pd.DataFrame) -> str:
 
     The table files (``tables/``) keep the names code reads.
     """
-    return format_table(frame.rename(columns=lambda name: str(name).replace("_", " ")))
+    return format_table(frame, header=lambda name: name.replace("_", " "))
 
 
 def diagnostics_table(diagnostics: Mapping[str, Any]) -> pd.DataFrame:

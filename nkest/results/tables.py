@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +69,9 @@ _PROBABILITY_COLUMNS = {
 _SMALLEST_PROBABILITY = 0.001
 
 
-def format_table(frame: pd.DataFrame, fmt: str = "markdown") -> str:
+def format_table(
+    frame: pd.DataFrame, fmt: str = "markdown", *, header: Callable[[str], str] | None = None
+) -> str:
     """Render a result table as text.
 
     Parameters
@@ -79,20 +82,25 @@ def format_table(frame: pd.DataFrame, fmt: str = "markdown") -> str:
         Markdown and LaTeX are for reading (rounded, escaped, URLs as
         links); CSV and JSON are data (full precision, ``inf`` for an open
         bound). See the module's description.
+    header : callable, optional
+        Markdown and LaTeX: the column names as shown (``"as of"`` for
+        ``as_of``). The columns are formatted by their own names, so their
+        rules (rounding, probabilities) still apply.
 
     Returns
     -------
     str
     """
     numeric = [_is_number_column(frame[c]) for c in frame.columns]
+    shown = [(header or str)(str(c)) for c in frame.columns]
     if fmt == "markdown":
         text = _readable(frame, markdown_cell)
-        text.columns = [markdown_cell(str(c)) for c in frame.columns]
+        text.columns = [markdown_cell(name) for name in shown]
         align = ["right" if is_number else "left" for is_number in numeric]
         return text.to_markdown(index=False, disable_numparse=True, colalign=align)
     if fmt == "latex":
         text = _readable(frame, latex_cell, latex_text)
-        text.columns = [latex_text(str(c)) for c in frame.columns]
+        text.columns = [latex_text(name) for name in shown]
         spec = "".join("r" if is_number else "l" for is_number in numeric)
         return text.to_latex(index=False, escape=False, column_format=spec)
     if fmt == "csv":

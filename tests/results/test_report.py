@@ -476,3 +476,14 @@ def test_early_totals_note_names_the_first_upper_bound_of_each_total():
     assert "killed: 23 December 2024" in note
     assert "wounded: 19 December 2024" in note
     assert early_totals_note(estimate, [pd.Timestamp("2025-03-31")]) == ""
+
+
+def test_the_report_shows_its_tables_with_the_files_formatting():
+    from nkest.results.report import _reader_table
+
+    frame = pd.DataFrame({"tail_p": [1.2e-5, 0.5], "factor_median": [0.7749, 1.6]})
+    shown = _reader_table(frame)
+    assert shown.splitlines()[0].split("|")[1:3] == ["   tail p ", "   factor median "]
+    # the columns' own rules, as in the table files: not the renamed columns' defaults
+    assert shown.split("\n", 2)[2] == format_table(frame).split("\n", 2)[2]
+    assert "<0.001" in shown
