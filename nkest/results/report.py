@@ -34,6 +34,7 @@ from nkest.results.compare import Comparison, compare
 from nkest.results.markup import markdown_text, safe_html
 from nkest.results.page import NARROW_SUFFIX, label_table_cells, narrow_figures, shorten_link_texts
 from nkest.results.plots._layout import smallest_text_px
+from nkest.results.plots._style import be, counted
 from nkest.results.summaries import (
     DEFAULT_PROB,
     THRESHOLDS,
@@ -536,7 +537,8 @@ def render_markdown(
         "conflicts_table": _reader_table(tables["source_conflicts"]),
         "used_count": str(len(used)),
         "used_table": _reader_table(used),
-        "excluded_count": str(len(excluded)),
+        "excluded_kept": f"{counted(len(excluded), 'report')} {be(len(excluded))} kept",
+        "excluded_reports": counted(len(excluded), "report"),
         "excluded_table": _reader_table(excluded) if len(excluded) else "None.",
         "sampler": sampling.sampler,
         "chains": str(sampling.chains),

@@ -324,6 +324,8 @@ def test_report_lists_excluded_reports_and_citations(killed_only, killed_only_di
     excluded = section(text, "## Reports excluded")
     (table,) = markdown_tables(excluded)
     header, _, *rows = table
+    assert f"{len(rows)} reports are kept for provenance" in excluded
+    assert f"The {len(rows)} reports excluded, with their reasons" in excluded
     # the report names its columns in words; the table files keep the names code reads
     assert header[:3] == ["report id", "source", "quantity"]
     kept = markdown_tables((killed_only_dir / "tables" / "reports_excluded.md").read_text())
