@@ -185,11 +185,25 @@ def last_reports(used: pd.DataFrame) -> dict[str, pd.Timestamp]:
     window's end. Floors and caps are not reports of the total and do not
     count. Past this date an estimate of the quantity follows the model (the
     other quantities' reports, the wounded:killed ratio, the rate process), not
-    reports of it.
+    reports of it. A quantity no report states but two others give (killed as
+    casualties less wounded; see ``reported_quantities``) is read until the
+    earlier of their last reports.
     """
     observed = used[used["role"] == "observation"]
     read = observed["period_end"].where(observed["period_end"].notna(), observed["as_of"])
-    return {str(q): pd.Timestamp(d) for q, d in read.groupby(observed["quantity"]).max().items()}
+    last = {str(q): pd.Timestamp(d) for q, d in read.groupby(observed["quantity"]).max().items()}
+    for quantity, parts in _GIVEN_BY.items():
+        if quantity not in last and all(part in last for part in parts):
+            last[quantity] = min(last[part] for part in parts)
+    return last
+
+
+_GIVEN_BY = {
+    "killed": ("casualties", "wounded"),
+    "wounded": ("casualties", "killed"),
+    "casualties": ("killed", "wounded"),
+}
+"""The two quantities whose reports together state a third (casualties = killed + wounded)."""
 
 
 def sentence_caveats(

@@ -322,6 +322,29 @@ def test_summary_and_cite_say_when_a_date_lies_past_the_last_report(small_estima
     assert "last reported" not in cite("killed", before, allow_failed_diagnostics=True).sentence
 
 
+def test_a_quantity_two_others_give_is_reported_until_the_earlier_of_them():
+    from nkest.results.cite import last_reports, reported_quantities
+
+    used = pd.DataFrame(
+        {
+            "quantity": ["wounded", "casualties", "casualties", "killed"],
+            "role": ["observation", "observation", "observation", "floor"],
+            "as_of": pd.to_datetime(["2025-04-30", "2025-03-01", "2025-06-15", "2025-09-01"]),
+            "period_end": pd.NaT,
+        }
+    )
+    last = last_reports(used)
+    # killed is casualties less wounded while both are reported: to 30 April, not never
+    assert "killed" in reported_quantities(used)
+    assert last == {
+        "wounded": pd.Timestamp("2025-04-30"),
+        "casualties": pd.Timestamp("2025-06-15"),
+        "killed": pd.Timestamp("2025-04-30"),
+    }
+    # a floor is no report of the total, and one part alone gives nothing
+    assert "killed" not in last_reports(used[used["quantity"] != "wounded"])
+
+
 def test_progress_log_writes_a_line_every_few_seconds_and_at_the_end(monkeypatch):
     import io
     from types import SimpleNamespace
