@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from nkest.errors import OptionError
+from nkest.files import OutputExistsError
 from nkest.results.markup import latex_cell, latex_text, markdown_cell, spreadsheet_cell
 
 __all__ = ["FORMATS", "format_table", "write_table"]
@@ -118,12 +119,33 @@ def format_table(
     raise OptionError(f"fmt must be one of {', '.join(FORMATS.values())}; got {fmt!r}")
 
 
-def write_table(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write a table in the format its suffix names (``.md``, ``.csv``, ``.json``, ``.tex``)."""
+def write_table(
+    frame: pd.DataFrame, path: str | os.PathLike[str], *, overwrite: bool = False
+) -> Path:
+    """Write a table in the format its suffix names (``.md``, ``.csv``, ``.json``, ``.tex``).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    path : path
+    overwrite : bool
+        Replace a file already at ``path``. A table file cannot say who wrote
+        it, so without this an existing file is refused, never replaced.
+
+    Raises
+    ------
+    nkest.files.OutputExistsError
+        If ``path`` exists and ``overwrite`` is false.
+    """
     path = Path(path)
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
         raise OptionError(f"write a table to one of {', '.join(FORMATS)}; got {path.name!r}")
+    if (path.exists() or path.is_symlink()) and not overwrite:
+        raise OutputExistsError(
+            f"{path} already exists; nkest replaces a file only when asked: pass "
+            "overwrite=True to replace it, or choose a new path"
+        )
     path.write_text(format_table(frame, fmt), encoding="utf-8")
     return path
 

@@ -190,6 +190,18 @@ def test_display_tables_keep_small_figures_and_tiny_probabilities(fmt):
     assert got[2]["tail_p"] == "0.042"
 
 
+def test_write_table_replaces_a_file_only_when_asked(tmp_path):
+    from nkest.files import OutputExistsError
+
+    mine = tmp_path / "thesis.tex"
+    mine.write_text("years of work")
+    with pytest.raises(OutputExistsError, match="pass overwrite=True"):
+        write_table(SMALL, mine)
+    assert mine.read_text() == "years of work"
+    write_table(SMALL, mine, overwrite=True)
+    assert "\\begin{tabular}" in mine.read_text()
+
+
 def test_data_tables_keep_full_precision_and_write_infinity_as_inf(tmp_path):
     write_table(SMALL, tmp_path / "t.csv")
     back = pd.read_csv(tmp_path / "t.csv")
