@@ -179,9 +179,10 @@ def fitted_legend(
     ncol = min(len(handles), max_columns)
     wrap_at = None
     while True:
-        shown = [literal(label) for label in labels]
-        if wrap_at is not None:
-            shown = [textwrap.fill(label, wrap_at) for label in shown]
+        # wrapped before made literal, so that no escape is split across lines
+        shown = [
+            literal(label if wrap_at is None else textwrap.fill(label, wrap_at)) for label in labels
+        ]
         legend = fig.legend(
             handles,
             shown,
