@@ -572,7 +572,7 @@ def _log_span_weight(
         inside = np.ones(steps, dtype=bool)
     else:
         first = grid.position([pd.Timestamp(_first_date(rows))])[0]
-        last = grid.position([rows["period_end"].fillna(rows["as_of"]).max()])[0]
+        last = grid.position([_date_read(rows).max()])[0]
         centres = np.arange(steps) + 0.5
         inside = (centres >= np.floor(first)) & (centres <= np.ceil(last))
         if inside.sum() < 2:

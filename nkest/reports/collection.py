@@ -17,7 +17,7 @@ import pandas as pd
 from nkest.errors import OptionError, Problem, ReportError, ReportWarning
 from nkest.reports.reading import RawRow, RawTable, read_table
 from nkest.reports.schema import COLUMNS, DEFAULTS, QUANTITIES
-from nkest.reports.validation import _BIDI_CONTROLS, validate_table
+from nkest.reports.validation import unsafe_character, validate_table
 
 __all__ = ["Reports", "load_reports"]
 
@@ -176,7 +176,7 @@ def _text_problem(value: object) -> str | None:
     """Return what a text of the metadata should be, if ``value`` is not that."""
     if not isinstance(value, str) or not value.strip():
         return "a text that is not blank"
-    if any(unicodedata.category(char) == "Cc" or char in _BIDI_CONTROLS for char in value):
+    if unsafe_character(value, name=True) is not None:
         return "text without control characters or characters that reorder the text"
     return None
 

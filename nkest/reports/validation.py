@@ -102,6 +102,21 @@ def validate_table(table: RawTable, *, today: dt.date | None = None) -> pd.DataF
     return frame
 
 
+def unsafe_character(text: str, *, name: bool) -> str | None:
+    """Return the first character that could change how ``text`` shows, if any.
+
+    Control characters; in a name (shown on one line) also tabs, line breaks and
+    characters that reorder the text around them.
+    """
+    allowed = "" if name else "\t\n\r"
+    for char in text:
+        if (unicodedata.category(char) == "Cc" and char not in allowed) or (
+            name and char in _BIDI_CONTROLS
+        ):
+            return char
+    return None
+
+
 _FLAGS = frozenset({"true", "false", "yes", "no", "y", "n", "0", "1", "x"})
 """``exclude`` cells that read as a yes/no flag (a spreadsheet's TRUE, a DataFrame's
 False), not as a reason: refused, since "False" would otherwise exclude a report."""
@@ -189,24 +204,20 @@ class _RowChecker:
                 "file can store)",
             )
             return
-        allowed = "" if name in NAME_COLUMNS else "\t\n\r"
-        for char in text:
-            if (unicodedata.category(char) == "Cc" and char not in allowed) or (
-                name in NAME_COLUMNS and char in _BIDI_CONTROLS
-            ):
-                kind = (
-                    "a character that reorders the text around it"
-                    if char in _BIDI_CONTROLS
-                    else "a control character"
-                )
-                where = " in a name" if name in NAME_COLUMNS else ""
-                self.problem(
-                    name,
-                    text,
-                    f"printable text (it holds {kind}, U+{ord(char):04X}{where}; "
-                    "it could change how the text shows in a terminal or a report)",
-                )
-                return
+        char = unsafe_character(text, name=name in NAME_COLUMNS)
+        if char is not None:
+            kind = (
+                "a character that reorders the text around it"
+                if char in _BIDI_CONTROLS
+                else "a control character"
+            )
+            where = " in a name" if name in NAME_COLUMNS else ""
+            self.problem(
+                name,
+                text,
+                f"printable text (it holds {kind}, U+{ord(char):04X}{where}; "
+                "it could change how the text shows in a terminal or a report)",
+            )
 
     def text_required(self, name: str) -> str:
         text = self.cell(name)

@@ -403,35 +403,21 @@ def test_early_reports_of_troops_sent_do_not_set_the_initial_losses():
 
 def test_a_blank_as_of_on_a_window_does_not_extend_the_estimate():
     # as_of left blank is the publication date, two years after the window it describes
-    design = design_of(
-        [
-            {"value": "300", "as_of": "2025-01-03"},
-            {
-                "value": "80",
-                "scope": "period",
-                "period_start": "2024-12-10",
-                "period_end": "2024-12-20",
-                "published": "2026-12-01",
-            },
-        ]
-    )
+    rows = [
+        {"value": "300", "as_of": "2025-01-03"},
+        {
+            "value": "80",
+            "scope": "period",
+            "period_start": "2024-12-10",
+            "period_end": "2024-12-20",
+            "published": "2026-12-01",
+        },
+    ]
+    design = design_of(rows)
     assert design.grid.end == dt.date(2025, 1, 3)
     assert len(design.rows) == 2
     # an end before the publication date keeps the window, whose dates are inside it
-    kept = design_of(
-        [
-            {"value": "300", "as_of": "2025-01-03"},
-            {
-                "value": "80",
-                "scope": "period",
-                "period_start": "2024-12-10",
-                "period_end": "2024-12-20",
-                "published": "2026-12-01",
-            },
-        ],
-        end="2025-01-05",
-    )
-    assert kept.excluded.empty
+    assert design_of(rows, end="2025-01-05").excluded.empty
 
 
 @pytest.mark.parametrize("scope", ["period", "incident"])

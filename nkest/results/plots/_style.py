@@ -22,7 +22,6 @@ from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from nkest.reports.qualifiers import QUALIFIER_TABLE
-from nkest.results.cite import percent
 
 QUANTITY_LABELS = {
     "killed": "Killed",
@@ -205,9 +204,6 @@ def draw_fan(ax: Axes, band_in: pd.DataFrame, band_out: pd.DataFrame, log_scale:
 
 
 # -- words and numbers -----------------------------------------------------------------
-
-
-pct = percent
 
 
 def counted(n: int, noun: str) -> str:

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
 
+from nkest.results.cite import percent
 from nkest.results.plots._layout import (
     NARROW_WIDTH,
     arrange,
@@ -26,7 +27,6 @@ from nkest.results.plots._style import (
     POINT,
     SMALL_FONT,
     literal,
-    pct,
     source_colours,
     style_axes,
 )
@@ -137,7 +137,7 @@ def plot_source_bias(
         ax.text(
             1.02,
             -1.0,
-            f"median  ({pct(prob)} interval)",
+            f"median  ({percent(prob)} interval)",
             transform=right,
             va="center",
             fontsize=SMALL_FONT,
@@ -181,7 +181,11 @@ def plot_source_bias(
             Line2D([], [], color="0.3", lw=4.5, solid_capstyle="butt"),
             Line2D([], [], color="0.3", lw=1.3),
         ],
-        ["median", f"{pct(prob_inner)} credible interval", f"{pct(prob)} credible interval"],
+        [
+            "median",
+            f"{percent(prob_inner)} credible interval",
+            f"{percent(prob)} credible interval",
+        ],
         width,
         title=None,
     )

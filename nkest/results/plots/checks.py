@@ -14,6 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from nkest.errors import OptionError
+from nkest.results.cite import percent
 from nkest.results.plots._layout import (
     NARROW_WIDTH,
     arrange,
@@ -44,7 +45,6 @@ from nkest.results.plots._style import (
     counted,
     literal,
     marker_handle,
-    pct,
     sideways,
     style_axes,
 )
@@ -210,7 +210,7 @@ def plot_report_checks(
                 Line2D([], [], color=PREDICTED_COLOUR, lw=7, solid_capstyle="butt"),
                 Line2D([], [], ls="none", marker="|", ms=9, mew=1.6, color=PREDICTED_MEDIAN_COLOUR),
             ),
-            f"predicted figure: {pct(prob)} interval, tick at median",
+            f"predicted figure: {percent(prob)} interval, tick at median",
         ),
         (
             (intervals & pointed).any(),

@@ -11,6 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from nkest.results.cite import percent
 from nkest.results.plots._layout import (
     NARROW_WIDTH,
     arrange,
@@ -29,7 +30,6 @@ from nkest.results.plots._style import (
     QUANTITY_LABELS,
     format_count_axis,
     format_date_axis,
-    pct,
 )
 from nkest.results.summaries import DEFAULT_PROB
 
@@ -112,7 +112,7 @@ def plot_losses_per_month(
         [
             "median losses in the month",
             "after the quantity's last report: the model, not reports",
-            f"{pct(prob)} credible interval",
+            f"{percent(prob)} credible interval",
         ],
         width,
         title=None,

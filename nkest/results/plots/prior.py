@@ -12,6 +12,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from nkest.errors import OptionError
+from nkest.results.cite import percent
 from nkest.results.plots._layout import arrange, check_probs, fitted_legend, new_figure, note
 from nkest.results.plots._style import (
     FONT,
@@ -23,7 +24,6 @@ from nkest.results.plots._style import (
     draw_fan,
     format_count_axis,
     format_date_axis,
-    pct,
 )
 from nkest.results.summaries import DEFAULT_PROB
 
@@ -120,8 +120,8 @@ def plot_prior_totals(
     ]
     labels = [
         "prior median",
-        f"{pct(prob_inner)} prior interval",
-        f"{pct(prob)} prior interval",
+        f"{percent(prob_inner)} prior interval",
+        f"{percent(prob)} prior interval",
     ]
     if observed is not None:
         handles.append(Line2D([], [], color="0.35", **{**POINT, "ms": 4.0}))

@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 from nkest.errors import OptionError
-from nkest.results.cite import count, last_reports
+from nkest.results.cite import count, last_reports, percent
 from nkest.results.plots._layout import (
     NARROW_WIDTH,
     arrange,
@@ -57,7 +57,6 @@ from nkest.results.plots._style import (
     format_date_axis,
     literal,
     marker_handle,
-    pct,
     source_colours,
 )
 from nkest.results.summaries import DEFAULT_PROB, headline_quantities
@@ -252,7 +251,7 @@ def plot_totals(
         below.append(_source_legend(fig, colours, width))
     below.append(_key_legend(fig, kinds, prob_inner, prob, width))
     caption = (
-        f"Line: posterior median. Bands: {pct(prob_inner)} and {pct(prob)} "
+        f"Line: posterior median. Bands: {percent(prob_inner)} and {percent(prob)} "
         f"equal-tailed credible intervals. Identification: {estimate.identification}. "
         "Reports are drawn as their sources stated them, before the correction for each "
         "source's bias."
@@ -350,7 +349,7 @@ def _label_last(ax: Axes, band: pd.DataFrame, prob: float, *, narrow: bool = Fal
         0.96,
         f"{date.day} {date:%b %Y}: median {count(last['median'])}"
         + ("\n" if narrow else " ")
-        + f"({pct(prob)} interval {count(last['lower'])}–{count(last['upper'])})",
+        + f"({percent(prob)} interval {count(last['lower'])}–{count(last['upper'])})",
         in_layout=False,
         transform=ax.transAxes,
         ha="left",
@@ -539,8 +538,8 @@ def _key_legend(
     ]
     labels = [
         "posterior median",
-        f"{pct(prob_inner)} credible interval",
-        f"{pct(prob)} credible interval",
+        f"{percent(prob_inner)} credible interval",
+        f"{percent(prob)} credible interval",
     ]
     entries = {
         "point": (
