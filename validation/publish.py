@@ -281,6 +281,18 @@ def _not_rerun(results: pd.DataFrame) -> list[str]:
     return [regime for regime in REGIMES if regime not in run]
 
 
+def _seed_words(results: pd.DataFrame) -> str:
+    """Say which seeds the regimes ran, naming the regimes when their ranges differ."""
+    spans = results.groupby("regime", sort=False)["seed"].agg(["min", "max"])
+    ranges = spans.apply(lambda row: f"{row['min']}–{row['max']}", axis=1)
+    if ranges.nunique() == 1:
+        return f"seeds {ranges.iloc[0]}"
+    parts = [
+        f"{span} for {', '.join(ranges.index[ranges == span])}" for span in ranges.unique()
+    ]
+    return "seeds " + "; ".join(parts)
+
+
 def _coverage_text(share: float) -> str:
     """Write a coverage outside the target range so that it does not read as its edge."""
     text = f"{share:.2f}"
@@ -348,11 +360,10 @@ def coverage_section(
     exactly no bias) gets a subsection of its own.
     """
     table = coverage_table(results)
-    seeds = results["seed"]
     counts = _value_range(table["data sets"])
     text = f"""## Coverage on simulated conflicts
 
-{counts} simulated conflicts in each regime (seeds {seeds.min()}–{seeds.max()}), each
+{counts} simulated conflicts in each regime ({_seed_words(results)}), each
 fitted with the default model and identification, 4 chains of 1,000 draws (half the
 default) after 1,000 tuning steps, and no refits.
 Coverage of the 50% and 90% intervals of the totals at the last day, and the median

@@ -8,8 +8,13 @@ seed parity (``--first 1000`` and ``--first 1001``, both with ``--step 2``).
 
     python -m validation.resume_coverage OUT.csv --first 1001 --step 2 --regimes "few reports"
 
-The rows are those of ``run_coverage``; ``validation.publish`` turns a
-complete run into the page.
+The rows are those of ``run_coverage``. ``--merge-into`` puts the seeds that
+every regime of a run has finished into a published results file, in place of
+those regimes' rows there (the other regimes' rows are kept, so merging twice
+changes nothing); ``python -m validation.publish --only none`` then rebuilds
+the page from it.
+
+    python -m validation.resume_coverage RUN.csv --merge-into docs/validation-data/coverage.csv
 """
 
 from __future__ import annotations
@@ -32,6 +37,40 @@ def _done(paths: list[Path]) -> set[tuple[str, int]]:
     return pairs
 
 
+def finished(run: pd.DataFrame) -> pd.DataFrame:
+    """Return the rows of ``run`` whose seed every regime of the run has finished.
+
+    Seeds count from the run's first one up to the first that some regime lacks,
+    so that each regime is summarised over the same conflicts.
+    """
+    run = run.drop_duplicates(["regime", "seed", "quantity", "prob"])
+    regimes = run.groupby("seed")["regime"].nunique()
+    total = run["regime"].nunique()
+    seed = int(run["seed"].min())
+    while regimes.get(seed, 0) == total:
+        seed += 1
+    return run[run["seed"] < seed]
+
+
+def merge(published: pd.DataFrame, run: pd.DataFrame) -> pd.DataFrame:
+    """Replace the run's regimes in ``published`` by the run's finished seeds.
+
+    Regimes the run does not have are kept as they are. Rows are ordered as
+    ``REGIMES`` lists the regimes, then by seed, quantity and interval.
+    """
+    done = finished(run)
+    kept = published[~published["regime"].isin(set(run["regime"]))]
+    merged = pd.concat([kept, done], ignore_index=True)
+    order = {regime: i for i, regime in enumerate(REGIMES)}
+    rank = merged["regime"].map(order).fillna(len(order))
+    return (
+        merged.assign(_rank=rank)
+        .sort_values(["_rank", "seed", "quantity", "prob"], kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Fit the missing (regime, seed) pairs, appending each fit's rows to ``OUT``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -41,7 +80,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--step", type=int, default=1)
     parser.add_argument("--regimes", default="|".join(REGIMES), help="names joined by '|'")
     parser.add_argument("--skip", type=Path, nargs="*", default=[], help="CSVs of done fits")
+    parser.add_argument(
+        "--merge-into",
+        type=Path,
+        help="a published results CSV: put the run's finished seeds into it and stop",
+    )
     args = parser.parse_args(argv)
+    if args.merge_into is not None:
+        merged = merge(pd.read_csv(args.merge_into), pd.read_csv(args.out))
+        merged.to_csv(args.merge_into, index=False)
+        counts = merged.groupby("regime", sort=False)["seed"].agg(["nunique", "min", "max"])
+        print(counts.to_string())
+        return
     regimes = args.regimes.split("|")
     unknown = [name for name in regimes if name not in REGIMES]
     if unknown:

@@ -177,7 +177,23 @@ def coverage_table(results: pd.DataFrame) -> pd.DataFrame:
     posterior median and of each baseline, and how far (%) the median's error
     falls below the better baseline's (negative: above it), and the share of
     data sets whose median lies above the truth (near 0.5 when unbiased).
+
+    Raises
+    ------
+    ValueError
+        If a (regime, seed, quantity, prob) row appears more than once: a
+        conflict counted twice narrows the coverage's interval without evidence.
     """
+    keys = ["regime", "seed", "quantity", "prob"]
+    repeated = results[results.duplicated(keys, keep=False)]
+    if not repeated.empty:
+        pairs = sorted(set(zip(repeated["regime"], repeated["seed"], strict=True)))
+        shown = ", ".join(f"{regime} seed {seed}" for regime, seed in pairs[:5])
+        more = f" and {len(pairs) - 5} more" if len(pairs) > 5 else ""
+        raise ValueError(
+            f"coverage results repeat {len(pairs)} (regime, seed) fits: {shown}{more}; "
+            "each simulated conflict must be counted once"
+        )
     rows = []
     for (regime, quantity), group in results.groupby(["regime", "quantity"], sort=False):
         ninety = group[group["prob"] == 0.9]

@@ -53,3 +53,40 @@ def test_an_unknown_regime_is_refused_with_the_known_ones(tmp_path, fake_fits, c
         resume_coverage.main([str(tmp_path / "out.csv"), "--regimes", "few report"])
     assert "unknown regime(s) ['few report']; known: few reports" in capsys.readouterr().err
     assert fake_fits == []
+
+
+def _rows(regime: str, seeds: range) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"regime": regime, "seed": seed, "quantity": quantity, "prob": prob}
+            for seed in seeds
+            for quantity in ("killed", "wounded")
+            for prob in (0.5, 0.9)
+        ]
+    )
+
+
+def test_merging_a_run_replaces_its_regimes_by_their_finished_seeds_and_is_idempotent(tmp_path):
+    published = pd.concat(
+        [_rows("belligerent group", range(1000, 1004)), _rows("few reports", range(1000, 1002))]
+    )
+    # Seed 1003 is finished by one regime of two: it waits for the other.
+    run = pd.concat(
+        [
+            _rows("few reports", range(1000, 1004)),
+            _rows("mostly bounds", range(1000, 1003)),
+            _rows("few reports", range(1001, 1002)),  # a fit appended twice
+        ]
+    )
+    path, run_path = tmp_path / "coverage.csv", tmp_path / "run.csv"
+    published.to_csv(path, index=False)
+    run.to_csv(run_path, index=False)
+    resume_coverage.main([str(run_path), "--merge-into", str(path)])
+    once = pd.read_csv(path)
+    seeds = once.groupby("regime", sort=False)["seed"].agg(["min", "max", "count"])
+    assert list(seeds.index) == ["few reports", "mostly bounds", "belligerent group"]
+    assert seeds.loc["belligerent group"].tolist() == [1000, 1003, 16]
+    assert seeds.loc["few reports"].tolist() == [1000, 1002, 12]
+    assert seeds.loc["mostly bounds"].tolist() == [1000, 1002, 12]
+    resume_coverage.main([str(run_path), "--merge-into", str(path)])
+    pd.testing.assert_frame_equal(pd.read_csv(path), once)

@@ -287,6 +287,8 @@ def test_the_coverage_section_names_what_misses_the_targets_and_what_is_not_reru
         pd.concat([current, _coverage_rows("few reports", 3, missed=0)]), previous=previous
     )
     assert "### The previous model's regimes, before and after" in rerun
+    # the regimes ran different seeds: each range is named
+    assert "(seeds 0–3 for belligerent group; 0–2 for few reports)" in rerun
     assert "### Regimes not yet rerun" not in rerun
     assert "90% coverage is within 0.85–0.95 in 0 of 2 rows (few reports, killed: 1.00;" in rerun
     table = rerun.split("before and after")[1].split("\n\n")[1]
@@ -360,3 +362,9 @@ def test_simulated_group_biases_are_drawn_around_no_bias_or_centred_on_request()
     assert 0.1 < np.std(drawn) < 0.3
     assert np.abs(centred).max() < 1e-12
     assert simulate_conflict(3, centre_groups=True, **settings).settings["centre_groups"]
+
+
+def test_a_coverage_table_refuses_a_conflict_counted_twice():
+    rows = _coverage_rows("few reports", 3)
+    with pytest.raises(ValueError, match=r"repeat 1 \(regime, seed\) fits: few reports seed 2"):
+        coverage_table(pd.concat([rows, rows[rows["seed"] == 2]]))
