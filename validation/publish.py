@@ -287,9 +287,7 @@ def _seed_words(results: pd.DataFrame) -> str:
     ranges = spans.apply(lambda row: f"{row['min']}–{row['max']}", axis=1)
     if ranges.nunique() == 1:
         return f"seeds {ranges.iloc[0]}"
-    parts = [
-        f"{span} for {', '.join(ranges.index[ranges == span])}" for span in ranges.unique()
-    ]
+    parts = [f"{span} for {', '.join(ranges.index[ranges == span])}" for span in ranges.unique()]
     return "seeds " + "; ".join(parts)
 
 
