@@ -33,7 +33,8 @@ __all__ = ["validate_table"]
 
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _PLAIN_INTEGER = re.compile(r"[0-9]+")
-_GROUPED_INTEGER = re.compile(r"[0-9]{1,3}(,[0-9]{3})+")
+_GROUPED_INTEGER = re.compile(r"[1-9][0-9]{0,2}(,[0-9]{3})+")
+"""``6,000``. Not ``0,600``: a leading zero before a comma reads as a decimal comma too."""
 _ONE_ZERO_DECIMAL = re.compile(r"([0-9]+)\.0")
 """``2000.0``: how pandas writes a whole number in a float column (blanks make a column
 float). Only a single zero decimal: ``6.000`` could be a European thousands separator."""
@@ -394,6 +395,8 @@ def _describe_bad_number(text: str) -> str:
         return f"{_NUMBER_EXPECTED}, not a fraction (a count of people is whole)"
     if "." in text:
         return f"{_NUMBER_EXPECTED}, written without a decimal point"
+    if "," in text and text.startswith("0"):
+        return f"{_NUMBER_EXPECTED}; a comma after a leading 0 could be a decimal comma"
     if "," in text:
         return f"{_NUMBER_EXPECTED} (thousands separated by commas in groups of three)"
     return f"{_NUMBER_EXPECTED}, written in plain digits"

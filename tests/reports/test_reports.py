@@ -98,6 +98,7 @@ BAD_CELLS = {
     "value-blank": ({"value": ""}, "value", "", "(blank only in an excluded row)"),
     "value-spaces-only": ({"value": "   "}, "value", "   ", "(blank only in an excluded row)"),
     "value-bad-grouping": ({"value": "6,00"}, "value", "6,00", "in groups of three"),
+    "value-leading-zero-group": ({"value": "0,600"}, "value", "0,600", "a decimal comma"),
     "value-space-grouping": ({"value": "6 000"}, "value", "6 000", "a non-negative whole number"),
     "value-shown-as-given": ({"value": " -5 "}, "value", " -5 ", "not a negative number"),
     "value-zero-fewer-than": (
