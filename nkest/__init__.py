@@ -19,6 +19,7 @@ from nkest.errors import (
     ReportError,
     ReportWarning,
     UnknownOptionError,
+    UnreliableEstimateWarning,
 )
 from nkest.reports import Figure, FigureError, Reports, load_reports, parse_figure
 from nkest.results.compare import Comparison, compare
@@ -41,6 +42,7 @@ __all__ = [
     "ReportWarning",
     "Reports",
     "UnknownOptionError",
+    "UnreliableEstimateWarning",
     "__version__",
     "compare",
     "fit",

@@ -19,6 +19,7 @@ __all__ = [
     "ReportError",
     "ReportWarning",
     "UnknownOptionError",
+    "UnreliableEstimateWarning",
 ]
 
 
@@ -103,6 +104,10 @@ class DesignError(ValueError):
 
 class ConvergenceError(RuntimeError):
     """A fit whose sampler diagnostics fail, used where that must stop the caller."""
+
+
+class UnreliableEstimateWarning(UserWarning):
+    """Summaries of a fit whose sampler diagnostics fail: its intervals are not reliable."""
 
 
 class IncompatibleFileError(ValueError):

@@ -7,6 +7,7 @@ made by ``nkest.fit`` or ``nkest.load`` (``nkest.results.fitting``).
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pandas as pd
 import xarray as xr
 
-from nkest.errors import ConvergenceError, OptionError
+from nkest.errors import ConvergenceError, OptionError, UnreliableEstimateWarning
 from nkest.fit import per_report
 from nkest.fit.sampling import (
     provenance,
@@ -81,6 +82,7 @@ class Estimate:
         self._diagnostics: dict[str, Any] | None = None
         # PSIS over every report's log-likelihood: the report asks for it more than once
         self._loo_checks: dict[int, pd.DataFrame] = {}
+        self._warned_unreliable = False
         self.posterior = per_report.with_report_log_likelihood(
             posterior, design, options.constraint_scale
         )
@@ -183,7 +185,20 @@ class Estimate:
             ``past_last_report``: whether the date lies after the last report
             of the quantity (or no report states it), where the estimate
             follows the model rather than reports of it.
+
+        Warns
+        -----
+        UnreliableEstimateWarning
+            When the fit fails its sampler diagnostics (once per estimate, for
+            this and the other summaries: ``losses_per_month``,
+            ``wounded_ratio``, ``source_bias``).
         """
+        self._warn_if_unreliable()
+        return self._summary(dates, quantities, prob)
+
+    def _summary(
+        self, dates: object, quantities: Sequence[str] | None, prob: float
+    ) -> pd.DataFrame:
         if quantities is None:
             quantities = summaries.headline_quantities(self.quantities)
         quantities = self._check_quantities(quantities)
@@ -219,6 +234,7 @@ class Estimate:
             ``past_last_report`` (the month ends after the last report of the
             quantity: its increase follows the model, not reports of it).
         """
+        self._warn_if_unreliable()
         if quantities is None:
             quantities = summaries.headline_quantities(self.quantities)
         quantities = self._check_quantities(quantities)
@@ -254,6 +270,7 @@ class Estimate:
         pandas.DataFrame
             Columns ``date`` (end of the step), ``mean, median, lower, upper``.
         """
+        self._warn_if_unreliable()
         total = self.posterior["posterior"]["total"]
         increase = total.diff("date")
         ratio = increase.sel(quantity="wounded") / increase.sel(quantity="killed")
@@ -270,6 +287,7 @@ class Estimate:
             Columns ``source, source_group, factor_median, factor_lower,
             factor_upper``.
         """
+        self._warn_if_unreliable()
         draws = self.posterior["posterior"]["bias_factor"]
         table = summaries.interval_table(draws, prob, index=("source",))
         groups = dict(zip(self._design.sources, self._design.source_groups, strict=True))
@@ -337,7 +355,7 @@ class Estimate:
             )
         # the quantity and the date are checked before the diagnostics, so that a typo is
         # named as such on a failed fit too
-        row = self.summary(dates=None if date is None else [date], quantities=[quantity], prob=prob)
+        row = self._summary(None if date is None else [date], [quantity], prob)
         diagnostics = self.diagnostics()
         if not diagnostics["passed"] and not allow_failed_diagnostics:
             raise ConvergenceError(
@@ -472,6 +490,23 @@ class Estimate:
             )
         return self._loo_checks[random_seed].copy()
 
+    def _warn_if_unreliable(self) -> None:
+        """Warn, once per estimate, that a failed fit's summaries are not reliable."""
+        if self._warned_unreliable:
+            return
+        diagnostics = self.diagnostics()
+        if diagnostics["passed"]:
+            return
+        self._warned_unreliable = True
+        warnings.warn(
+            "this fit fails its sampler diagnostics ("
+            + "; ".join(diagnostics["failures"])
+            + "): its intervals are not reliable. Refit with more draws (draws=, tune=) "
+            "before using them; this warning is shown once per estimate.",
+            UnreliableEstimateWarning,
+            stacklevel=3,
+        )
+
     def diagnostics(self) -> dict[str, Any]:
         """Return the sampler diagnostics over every free parameter and the latent totals.
 
@@ -574,7 +609,7 @@ class Estimate:
         return io.save_fit(self.posterior, self.reports, path, overwrite=overwrite)
 
     def __repr__(self) -> str:
-        last = self.summary(quantities=("killed",)).iloc[0]
+        last = self._summary(None, ("killed",), DEFAULT_PROB).iloc[0]
         diagnostics = self.diagnostics()
         state = summaries.diagnostics_in_words(diagnostics)
         refits = diagnostics["attempts"] - 1

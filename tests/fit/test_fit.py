@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -259,6 +261,14 @@ def test_cite_refuses_an_unconverged_fit_unless_insisted(simulated):
         poor.cite("killed", allow_failed_diagnostics="no")
     with pytest.raises(ValueError, match="quantities must be among"):
         poor.cite("kiled")
+    # its tables say so too, once per estimate: the first table warns, and no other
+    with pytest.warns(nkest.UnreliableEstimateWarning, match="fails its sampler diagnostics"):
+        poor.source_bias()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", nkest.UnreliableEstimateWarning)
+        poor.summary()
+        poor.losses_per_month()
+    assert "diagnostics FAILED" in repr(poor)
 
 
 @pytest.mark.parametrize(
