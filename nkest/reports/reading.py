@@ -154,10 +154,34 @@ def _read_csv_file(path: Path) -> RawTable:
     return _read_csv_bytes(raw, origin)
 
 
+def _looks_like_utf16(raw: bytes) -> bool:
+    """UTF-16 without a byte-order mark: ASCII text with a NUL after (or before) every byte."""
+    head = raw[:200]
+    if len(head) < 4 or len(head) % 2:
+        head = head[: len(head) - len(head) % 2]
+    if len(head) < 4:
+        return False
+    odd, even = head[1::2], head[0::2]
+    return odd.count(0) == len(odd) or even.count(0) == len(even)
+
+
 def _read_csv_bytes(raw: bytes, origin: str) -> RawTable:
     if not raw.strip():
         raise ReportError(
             [Problem("file", None, None, "a table of reports, but the file is empty")], origin
+        )
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_like_utf16(raw):
+        raise ReportError(
+            [
+                Problem(
+                    "file",
+                    None,
+                    None,
+                    "UTF-8 text, but the file is UTF-16 text (as some spreadsheets save "
+                    "'Unicode text'): save it as CSV, UTF-8",
+                )
+            ],
+            origin,
         )
     if b"\x00" in raw:
         offset = raw.index(b"\x00")

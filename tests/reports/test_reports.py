@@ -536,8 +536,14 @@ ONLY_HEADER = "at least one report, but the file has only a header"
         pytest.param(
             f"{HEADER}\n2024-12-19,A,killed,100\n".encode("utf-16"),
             "file",
-            "is a NUL byte: this looks like binary data",
+            "UTF-8 text, but the file is UTF-16 text",
             id="utf-16",
+        ),
+        pytest.param(
+            f"{HEADER}\n2024-12-19,A,killed,100\n".encode("utf-16-be"),
+            "file",
+            "UTF-8 text, but the file is UTF-16 text",
+            id="utf-16-without-byte-order-mark",
         ),
     ],
 )

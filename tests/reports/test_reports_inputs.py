@@ -147,7 +147,7 @@ LINE2 = "line 2"
         ("published;source;quantity;value\n2024-12-19;A;killed;100\n", "line 1", None, None,
          "separated by semicolons"),
         (f"{HEADER}\n2024-12-19,A,killed,100\n".encode("utf-16"), "file", None, None,
-         "NUL byte: this looks like binary data"),
+         "the file is UTF-16 text"),
         (f"{HEADER}\n2024-12-19,A,killed,1e3\n", LINE2, "value", "1e3", "plain digits"),
         (f"{HEADER}\n2024-12-19,A,killed,\"6,00\"\n", LINE2, "value", "6,00", "groups of three"),
         (f"{HEADER}\n2024-12-19,A,killed,nan\n", LINE2, "value", "nan", "whole number"),
