@@ -291,6 +291,12 @@ def _seed_words(results: pd.DataFrame) -> str:
     return "seeds " + "; ".join(parts)
 
 
+def _factor_text(factor: float) -> str:
+    """Write a bias factor so that one near 1 does not read as exactly 1 (0.999, not 1.00)."""
+    text = f"{factor:.2f}"
+    return f"{factor:.3f}" if text == "1.00" and factor != 1 else text
+
+
 def _coverage_text(share: float) -> str:
     """Write a coverage outside the target range so that it does not read as its edge."""
     text = f"{share:.2f}"
@@ -684,7 +690,9 @@ def _ukraine(page: _Page, settings: Settings) -> str:
         for row in headline.itertuples()
     )
     excluding = sides["excludes_1"]
-    shown = sides.drop(columns="source_group").round(2)
+    shown = sides.drop(columns="source_group")
+    for column in ("factor_median", "factor_lower", "factor_upper"):
+        shown[column] = shown[column].map(_factor_text)
     shown["excludes_1"] = shown["excludes_1"].map({True: "yes", False: "no"})
     floors_shown = floor_table.round({"killed_median": 0, "killed_lower": 0})
     floors_shown["as_of"] = pd.to_datetime(floors_shown["as_of"]).dt.date
@@ -937,8 +945,8 @@ def _ukraine_glance(data: Path) -> list[str]:
         main = members.loc[members["reports_used"].idxmax()]
         sides.append(
             f"{markdown_text(main['source'])}, the most frequent of {markdown_text(group)}, "
-            f"{main['factor_median']:.2f} "
-            f"(90% {main['factor_lower']:.2f}–{main['factor_upper']:.2f}; "
+            f"{_factor_text(main['factor_median'])} "
+            f"(90% {_factor_text(main['factor_lower'])}–{_factor_text(main['factor_upper'])}; "
             f"intervals excluding 1: {int(members['excludes_1'].sum())} of its "
             f"{len(members)} sources)"
         )

@@ -330,7 +330,7 @@ def test_the_page_summarises_the_ukrainian_study(tmp_path):
             "reports_used": [10, 1, 4],
             "factor_median": [2.0, 1.1, 0.5],
             "factor_lower": [1.2, 0.5, 0.3],
-            "factor_upper": [3.0, 2.0, 0.9],
+            "factor_upper": [3.0, 2.0, 0.9991],
             "excludes_1": [True, False, True],
         }
     ).to_csv(tmp_path / "ukraine_bias_factors.csv", index=False)
@@ -343,6 +343,8 @@ def test_the_page_summarises_the_ukrainian_study(tmp_path):
     (line,) = _ukraine_glance(tmp_path)
     assert "Army A, the most frequent of Russia government, 2.00 (90% 1.20–3.00" in line
     assert "intervals excluding 1: 1 of its 2 sources" in line
+    # an interval that ends just below 1 does not read as ending at 1
+    assert "Govt B, the most frequent of Ukraine government, 0.50 (90% 0.30–0.999;" in line
     assert "above 1 of 2 named-death floors" in line
     assert "3 of 4 later reports" in line
 
