@@ -87,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only",
         default="",
-        help="comma-separated: time,compile,ess,scale,throughput,seeds,realistic,datasets",
+        help=(
+            "comma-separated: time,compile,diagnostics,ess,scale,throughput,seeds,realistic,"
+            "datasets"
+        ),
     )
     parser.add_argument(
         "--scale-limit",
@@ -101,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     chosen = set(filter(None, args.only.split(","))) or {
         "time",
         "compile",
+        "diagnostics",
         "ess",
         "scale",
         "throughput",
@@ -180,6 +184,23 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'yes' if ours['fresh']['callbacks_loaded'] else 'NO'}",
             )
         )
+
+    if "diagnostics" in chosen:
+        results["diagnostics"] = {}
+        # Smoke: one size (both are the smoke size there).
+        for label, size in (("defaults", sizes), ("batch", BATCH))[: 1 if args.smoke else 2]:
+            timed = workload("diagnostics", size["draws"], size["chains"], 1 if args.smoke else 3)
+            results["diagnostics"][label] = timed
+            rows.append(
+                (
+                    f"convergence diagnostics, CPU s ({size['chains']} x {size['draws']} draws, "
+                    f"{timed['variables']} variables)",
+                    f"{timed['nkest']:.2f}",
+                    "part of < 2",
+                    f"ArviZ on the same draws {timed['arviz']:.2f} s: "
+                    f"{timed['arviz'] / timed['nkest']:.1f}x faster",
+                )
+            )
 
     if "throughput" in chosen:
         fits = 3 if args.smoke else 12

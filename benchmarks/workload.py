@@ -397,6 +397,61 @@ def throughput_dask(fits: int, draws: int, tune: int, chains: int, workers: int)
     return {"fits": fits, "workers": workers, "seconds": elapsed, "per_minute": 60 * fits / elapsed}
 
 
+def diagnostics(draws: int, chains: int, repeats: int) -> dict:
+    """CPU seconds of a fit's convergence diagnostics: nkest's, and ArviZ's on the same draws.
+
+    The draws are those of a short DPRK fit (every posterior variable), resampled
+    to ``chains`` x ``draws`` and jittered: the variables and their shapes of a
+    real fit, at the size of the defaults or of batch work. The best of
+    ``repeats`` runs each.
+    """
+    import arviz_stats as azs
+    import numpy as np
+
+    import nkest
+    from nkest.results.summaries import diagnostics_of
+
+    estimate = nkest.fit(
+        nkest.load_dataset("dprk"), draws=100, tune=100, chains=2, progressbar=False
+    )
+    short = estimate.posterior["posterior"].to_dataset()
+    rng = np.random.default_rng(0)
+    picks = rng.integers(0, short.sizes["draw"], size=(chains, draws))
+    resampled = short.isel(chain=_pointwise(picks % 2), draw=_pointwise(picks))
+    # jittered, as draws of a continuous posterior rarely tie (constant entries stay constant)
+    posterior = resampled.map(
+        lambda v: v + 0.01 * v.std(("chain", "draw")) * v.copy(data=rng.normal(size=v.shape))
+    )
+    stats = estimate.posterior["sample_stats"].to_dataset()
+    names = list(posterior.data_vars)
+
+    def ours() -> None:
+        diagnostics_of(posterior, stats, names)
+
+    def arviz() -> None:
+        azs.rhat(posterior)
+        azs.ess(posterior, method="bulk")
+        azs.ess(posterior, method="tail")
+
+    def best(run) -> float:
+        times = []
+        for _ in range(repeats):
+            start = time.process_time()
+            run()
+            times.append(time.process_time() - start)
+        return min(times)
+
+    variables = sum(int(np.prod(posterior[n].shape[2:])) for n in names)
+    return {"variables": variables, "nkest": best(ours), "arviz": best(arviz)}
+
+
+def _pointwise(values):
+    """Index a (chain, draw) grid pointwise."""
+    import xarray as xr
+
+    return xr.DataArray(values, dims=("chain", "draw"))
+
+
 def _median(estimate) -> float:
     return float(estimate.summary().iloc[0]["median"])
 

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import numbers
 import re
-import warnings
 from collections.abc import Iterable, Sequence
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
 from nkest.errors import OptionError
 from nkest.model.grid import TimeGrid
+from nkest.results.convergence import rhat_and_ess
 
 __all__ = [
     "DEFAULT_PROB",
@@ -153,20 +152,22 @@ def diagnostics_of(
 ) -> dict:
     """Return divergences, max R-hat and min bulk/tail ESS over the given variables.
 
+    The statistics are ArviZ's (rank-normalised split R-hat; bulk and tail
+    ESS), computed for all the variables at once (``convergence``).
     Constant entries (a total fixed at zero at the origin) have no R-hat and
     are left out.
     """
     names = [name for name in var_names if name in posterior]
-    subset = posterior[names]
-    with warnings.catch_warnings(), np.errstate(invalid="ignore", divide="ignore"):
-        # Constant entries (totals fixed at zero at the origin) make 0/0 in R-hat and ESS;
-        # they come out as NaN and are left out below.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        rhat = az.rhat(subset)
-        ess_bulk = az.ess(subset, method="bulk")
-        ess_tail = az.ess(subset, method="tail")
     chains = posterior.sizes["chain"]
     draws = posterior.sizes["draw"]
+    columns, owner = [], []
+    for name in names:
+        values = posterior[name].transpose("chain", "draw", ...).to_numpy()
+        values = values.reshape(chains, draws, -1)
+        columns.append(values)
+        owner.extend([name] * values.shape[-1])
+    rhat, ess_bulk, ess_tail = rhat_and_ess(np.concatenate(columns, axis=-1))
+    owner_of = np.array(owner)
     return {
         "divergences": int(sample_stats["diverging"].sum()),
         "max_rhat": _extreme(rhat, np.nanmax),
@@ -174,8 +175,8 @@ def diagnostics_of(
         "min_ess_tail": _extreme(ess_tail, np.nanmin),
         "chains": int(chains),
         "draws": int(draws),
-        "worst_rhat": _worst(rhat, largest=True),
-        "worst_ess_bulk": _worst(ess_bulk, largest=False),
+        "worst_rhat": _worst(rhat, owner_of, largest=True),
+        "worst_ess_bulk": _worst(ess_bulk, owner_of, largest=False),
     }
 
 
@@ -187,26 +188,18 @@ def sampler_diagnostics(posterior: xr.Dataset, sample_stats: xr.Dataset) -> dict
     return result
 
 
-def _values(dataset: xr.Dataset) -> np.ndarray:
-    return np.concatenate([np.ravel(dataset[name].to_numpy()) for name in dataset.data_vars])
-
-
-def _extreme(dataset: xr.Dataset, reducer) -> float:
-    values = _values(dataset)
+def _extreme(values: np.ndarray, reducer) -> float:
     values = values[np.isfinite(values)]
     return float(reducer(values)) if values.size else float("nan")
 
 
-def _worst(dataset: xr.Dataset, *, largest: bool) -> str:
-    best_name, best_value = "", None
-    for name in dataset.data_vars:
-        values = np.asarray(dataset[name].to_numpy(), dtype=float)
-        if not np.isfinite(values).any():
-            continue
-        value = np.nanmax(values) if largest else np.nanmin(values)
-        if best_value is None or (value > best_value if largest else value < best_value):
-            best_name, best_value = name, value
-    return best_name
+def _worst(values: np.ndarray, owner: np.ndarray, *, largest: bool) -> str:
+    """Name the variable of the largest (or smallest) finite value; "" if none is finite."""
+    finite = np.isfinite(values)
+    if not finite.any():
+        return ""
+    candidates = np.where(finite, values, -np.inf if largest else np.inf)
+    return str(owner[np.argmax(candidates) if largest else np.argmin(candidates)])
 
 
 def diagnostics_in_words(diagnostics: dict) -> str:

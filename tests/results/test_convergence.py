@@ -1,0 +1,83 @@
+"""R-hat and ESS of many variables at once: the same numbers as ArviZ's, variable by variable."""
+
+from __future__ import annotations
+
+import warnings
+
+import arviz_stats as azs
+import numpy as np
+import pytest
+import xarray as xr
+from scipy.stats import rankdata
+
+from nkest.results.convergence import TAIL_PROBS, average_ranks, rhat_and_ess
+
+
+def _arviz(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    draws = xr.DataArray(values, dims=("chain", "draw", "variable"))
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return (
+            azs.rhat(draws).to_numpy(),
+            azs.ess(draws, method="bulk").to_numpy(),
+            azs.ess(draws, method="tail", prob=TAIL_PROBS[1]).to_numpy(),
+        )
+
+
+def _draws(kind: str, chains: int, draws: int, rng: np.random.Generator) -> np.ndarray:
+    values = rng.normal(size=(chains, draws, 12))
+    if kind == "autocorrelated":
+        for t in range(1, draws):
+            values[:, t] = 0.95 * values[:, t - 1] + 0.3 * values[:, t]
+    elif kind == "tied":
+        values = np.round(values, 1)
+    elif kind == "constant and binary":
+        values[..., 0] = 3.0
+        values[..., 1] = rng.integers(0, 2, size=(chains, draws))
+    elif kind == "alternating":
+        values[:, ::2] *= -1
+        values += 2 * (np.arange(draws) % 2)[None, :, None]
+    elif kind == "one chain apart":
+        values[0] += 2
+    return values
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "independent",
+        "autocorrelated",
+        "tied",
+        "constant and binary",
+        "alternating",
+        "one chain apart",
+    ],
+)
+@pytest.mark.parametrize(("chains", "draws"), [(4, 400), (2, 7), (1, 50), (3, 101), (4, 4)])
+def test_rhat_and_ess_equal_arviz_for_every_variable(kind, chains, draws):
+    values = _draws(kind, chains, draws, np.random.default_rng(chains * 1000 + draws))
+    for ours, theirs in zip(rhat_and_ess(values), _arviz(values), strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def test_a_variable_with_a_non_finite_draw_has_no_diagnostics_and_spoils_no_other():
+    values = np.random.default_rng(0).normal(size=(4, 100, 3))
+    values[2, 10, 1] = np.nan
+    values[0, 0, 2] = np.inf
+    rhat, bulk, tail = rhat_and_ess(values)
+    assert np.isnan([rhat[1:], bulk[1:], tail[1:]]).all()
+    assert np.isfinite([rhat[0], bulk[0], tail[0]]).all()
+    assert 1.0 < rhat[0] < 1.05
+
+
+def test_a_chain_stuck_apart_is_flagged():
+    values = _draws("one chain apart", 4, 400, np.random.default_rng(1))
+    rhat, bulk, _ = rhat_and_ess(values)
+    assert (rhat > 1.1).all()
+    assert (bulk < 200).all()
+
+
+def test_average_ranks_equal_scipy_with_ties():
+    rng = np.random.default_rng(2)
+    rows = np.vstack([rng.normal(size=50), rng.integers(0, 4, size=50), np.zeros(50)])
+    np.testing.assert_array_equal(average_ranks(rows), rankdata(rows, method="average", axis=1))
