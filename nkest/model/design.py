@@ -24,7 +24,7 @@ from nkest.reports import Reports
 from nkest.reports.qualifiers import claim_bounds
 from nkest.reports.schema import COLUMNS
 
-__all__ = ["KINDS", "Design", "default_end", "make_design"]
+__all__ = ["KINDS", "Design", "date_read", "default_end", "make_design"]
 
 CORE_QUANTITIES = ("killed", "wounded", "casualties")
 OPTIONAL_QUANTITIES = ("captured", "missing")
@@ -145,7 +145,7 @@ def make_design(reports: Reports, options: FitOptions) -> Design:
     frame = _claimed(reports, options)
     origin = resolved_origin(reports, options)
     step = parse_freq(options.freq)
-    latest = _date_read(frame)
+    latest = date_read(frame)
     end = dt.date.fromisoformat(options.end) if options.end else _last_date(frame)
     _exclude(
         frame,
@@ -381,10 +381,10 @@ def _last_date(frame: pd.DataFrame) -> dt.date:
         raise DesignError("no usable reports: every report is excluded (see Reports.excluded)")
     # Ending on the date of a report the model then drops would extrapolate past the
     # evidence for nothing.
-    return _date_read(frame[usable]).max().date()
+    return date_read(frame[usable]).max().date()
 
 
-def _date_read(frame: pd.DataFrame) -> pd.Series:
+def date_read(frame: pd.DataFrame) -> pd.Series:
     """Return the last date each report speaks of: a window's end, else its ``as_of``.
 
     A window's ``as_of`` is not read: left blank it is the publication date, which
@@ -572,7 +572,7 @@ def _log_span_weight(
         inside = np.ones(steps, dtype=bool)
     else:
         first = grid.position([pd.Timestamp(_first_date(rows))])[0]
-        last = grid.position([_date_read(rows).max()])[0]
+        last = grid.position([date_read(rows).max()])[0]
         centres = np.arange(steps) + 0.5
         inside = (centres >= np.floor(first)) & (centres <= np.ceil(last))
         if inside.sum() < 2:

@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from nkest.errors import OptionError
+from nkest.model.design import date_read
 from nkest.reports.figures import Figure
 
 __all__ = [
@@ -190,7 +191,7 @@ def last_reports(used: pd.DataFrame) -> dict[str, pd.Timestamp]:
     earlier of their last reports.
     """
     observed = used[used["role"] == "observation"]
-    read = observed["period_end"].where(observed["period_end"].notna(), observed["as_of"])
+    read = date_read(observed)
     last = {str(q): pd.Timestamp(d) for q, d in read.groupby(observed["quantity"]).max().items()}
     for quantity, parts in _GIVEN_BY.items():
         if quantity not in last and all(part in last for part in parts):
