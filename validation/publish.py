@@ -293,8 +293,12 @@ def _seed_words(results: pd.DataFrame) -> str:
 
 def _factor_text(factor: float) -> str:
     """Write a bias factor so that one near 1 does not read as exactly 1 (0.999, not 1.00)."""
-    text = f"{factor:.2f}"
-    return f"{factor:.3f}" if text == "1.00" and factor != 1 else text
+    digits = 2
+    text = f"{factor:.{digits}f}"
+    while factor != 1 and float(text) == 1 and digits < 8:
+        digits += 1
+        text = f"{factor:.{digits}f}"
+    return text
 
 
 def _coverage_text(share: float) -> str:

@@ -40,21 +40,22 @@ def _done(paths: list[Path]) -> set[tuple[str, int]]:
 def finished(run: pd.DataFrame) -> pd.DataFrame:
     """Return the rows of ``run`` whose seed every regime of the run has finished.
 
-    Seeds count from the run's first one up to the first that some regime lacks,
-    so that each regime is summarised over the same conflicts.
+    The run's seeds, in order, up to the first that some regime lacks (so that
+    each regime is summarised over the same conflicts, and a seed that one
+    process is still fitting does not hold back nor enter the others' count).
+    A run of every other seed (``--step 2``) is taken as it is.
     """
     run = run.drop_duplicates(["regime", "seed", "quantity", "prob"])
-    regimes = run.groupby("seed")["regime"].nunique()
-    total = run["regime"].nunique()
-    seed = int(run["seed"].min())
-    while regimes.get(seed, 0) == total:
-        seed += 1
-    return run[run["seed"] < seed]
+    regimes = run.groupby("seed")["regime"].nunique().sort_index()
+    incomplete = regimes.index[regimes < run["regime"].nunique()]
+    return run[run["seed"] < incomplete.min()] if len(incomplete) else run
 
 
 def merge(published: pd.DataFrame, run: pd.DataFrame) -> pd.DataFrame:
     """Replace the run's regimes in ``published`` by the run's finished seeds.
 
+    The run is the whole rerun of its regimes (processes that share the work
+    append to one file): their published rows are replaced, not added to.
     Regimes the run does not have are kept as they are. Rows are ordered as
     ``REGIMES`` lists the regimes, then by seed, quantity and interval.
     """

@@ -155,14 +155,24 @@ def _read_csv_file(path: Path) -> RawTable:
 
 
 def _looks_like_utf16(raw: bytes) -> bool:
-    """UTF-16 without a byte-order mark: ASCII text with a NUL after (or before) every byte."""
+    """Whether the file's start reads as UTF-16 text (with or without a byte-order mark).
+
+    Text, not zeros: the first 200 bytes decode without error to characters
+    none of which is NUL, almost all printable, with a comma or a line break
+    among them (UTF-32, or a file of zeros, decodes to NULs).
+    """
     head = raw[:200]
-    if len(head) < 4 or len(head) % 2:
-        head = head[: len(head) - len(head) % 2]
-    if len(head) < 4:
-        return False
-    odd, even = head[1::2], head[0::2]
-    return odd.count(0) == len(odd) or even.count(0) == len(even)
+    head = head[: len(head) - len(head) % 2]
+    for encoding in ("utf-16-le", "utf-16-be"):
+        text = head.decode(encoding, errors="replace")
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        if not text or "\x00" in text or "\ufffd" in text[:-1]:
+            continue
+        printable = sum(c.isprintable() or c in "\r\n\t" for c in text)
+        if printable >= 0.95 * len(text) and ("," in text or "\n" in text):
+            return True
+    return False
 
 
 def _read_csv_bytes(raw: bytes, origin: str) -> RawTable:
@@ -170,7 +180,7 @@ def _read_csv_bytes(raw: bytes, origin: str) -> RawTable:
         raise ReportError(
             [Problem("file", None, None, "a table of reports, but the file is empty")], origin
         )
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _looks_like_utf16(raw):
+    if b"\x00" in raw[:200] and _looks_like_utf16(raw):
         raise ReportError(
             [
                 Problem(

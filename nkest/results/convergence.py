@@ -23,9 +23,14 @@ from scipy.special import ndtri
 
 __all__ = ["TAIL_PROBS", "average_ranks", "rhat_and_ess"]
 
-TAIL_PROBS = (0.11, 0.89)
-"""Quantiles of the tail ESS: those of ArviZ 1's default (``stats.ci_prob`` 0.89),
-fixed here so that a change to ArviZ's settings does not move nkest's gate."""
+TAIL_PROBS = (1 - 0.89, 0.89)
+"""Quantiles of the tail ESS: those of ArviZ 1's default (``stats.ci_prob`` 0.89, and
+``1 - 0.89`` as ArviZ computes it, which is not quite 0.11), fixed here so that a change
+to ArviZ's settings does not move nkest's gate."""
+
+_CHUNK = 128
+"""Variables handled together: the working arrays are about ten times the draws they
+hold, so a posterior of thousands of variables is taken a slice at a time."""
 
 _BLOM = 3 / 8
 
@@ -42,14 +47,23 @@ def rhat_and_ess(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     tuple of three arrays (variables,)
         R-hat (NaN with fewer than 2 chains, or for a constant variable), bulk
         ESS and tail ESS (the number of draws for a constant variable). A
-        variable with a non-finite draw, or fewer than 4 draws, gets NaN in
-        all three.
+        variable with a NaN draw, or fewer than 4 draws, gets NaN in all
+        three (``diagnostics_of`` fails such a fit on its own).
     """
     values = np.asarray(values, dtype=float)
+    parts = [
+        _rhat_and_ess(values[..., start : start + _CHUNK])
+        for start in range(0, max(values.shape[-1], 1), _CHUNK)
+    ]
+    return tuple(np.concatenate(part) for part in zip(*parts, strict=True))  # type: ignore[return-value]
+
+
+def _rhat_and_ess(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     chains, draws, _ = values.shape
-    # variables first, draws last and contiguous: every step below runs along the draws
-    series = np.ascontiguousarray(np.moveaxis(values, -1, 0))
-    valid = np.isfinite(series).all(axis=(1, 2)) & (draws >= 4)
+    # variables first, draws last and contiguous (a copy: the caller's array is not touched)
+    series = np.moveaxis(values, -1, 0).copy()
+    # as ArviZ: a NaN draw leaves a variable without diagnostics; an infinite one is ranked
+    valid = ~np.isnan(series).any(axis=(1, 2)) & (draws >= 4)
     series[~valid] = 0.0
     split = _split_chains(series)
     bulk = _z_scale(split)

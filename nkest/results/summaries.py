@@ -152,6 +152,9 @@ def diagnostics_of(
 ) -> dict:
     """Return divergences, max R-hat and min bulk/tail ESS over the given variables.
 
+    ``nonfinite`` names the variables with a NaN or infinite draw: a chain that
+    overflowed, which the statistics (NaN for such a variable) would not show.
+
     The statistics are ArviZ's (rank-normalised split R-hat; bulk and tail
     ESS), computed for all the variables at once (``convergence``).
     Constant entries (a total fixed at zero at the origin) have no R-hat and
@@ -166,9 +169,12 @@ def diagnostics_of(
         values = values.reshape(chains, draws, -1)
         columns.append(values)
         owner.extend([name] * values.shape[-1])
-    rhat, ess_bulk, ess_tail = rhat_and_ess(np.concatenate(columns, axis=-1))
+    stacked = np.concatenate(columns, axis=-1)
+    rhat, ess_bulk, ess_tail = rhat_and_ess(stacked)
     owner_of = np.array(owner)
+    nonfinite = ~np.isfinite(stacked).all(axis=(0, 1))
     return {
+        "nonfinite": list(dict.fromkeys(owner_of[nonfinite].tolist())),
         "divergences": int(sample_stats["diverging"].sum()),
         "max_rhat": _extreme(rhat, np.nanmax),
         "min_ess_bulk": _extreme(ess_bulk, np.nanmin),
@@ -216,6 +222,8 @@ def failures(diagnostics: dict) -> list[str]:
     """Return what fails ``THRESHOLDS``, in words (empty when the fit passes)."""
     needed = THRESHOLDS["ess_per_chain"] * diagnostics["chains"]
     problems = []
+    if diagnostics.get("nonfinite"):
+        problems.append("non-finite draws in " + ", ".join(diagnostics["nonfinite"]))
     if diagnostics["divergences"] > THRESHOLDS["divergences"]:
         problems.append(f"{diagnostics['divergences']} divergent transitions")
     if diagnostics["chains"] < 2:

@@ -27,10 +27,12 @@ from nkest.results.estimate import Estimate
 from nkest.results.summaries import DEFAULT_PROB
 from nkest.validate.parallel import FitTask, run_fits
 from nkest.validate.predictive import loo_checks, source_conflicts
+from nkest.validate.quiet import diagnostics_recorded
 
 __all__ = ["conflicts_table", "leave_one_source_out", "plot_conflicts"]
 
 
+@diagnostics_recorded()
 def _headline(
     estimate: Estimate,
     *,

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from nkest.validate.parallel import FitTask, run_fits
+from nkest.validate.quiet import diagnostics_recorded
 from nkest.validate.simulate import simulate_conflict
 
 __all__ = ["REGIMES", "baselines", "coverage_table", "run_coverage"]
@@ -70,6 +71,7 @@ def baselines(reports: pd.DataFrame, quantity: str) -> dict[str, float]:
     }
 
 
+@diagnostics_recorded()
 def _extract(
     estimate,
     *,

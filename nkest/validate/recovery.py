@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from nkest.results.fitting import fit
+from nkest.validate.quiet import diagnostics_recorded
 from nkest.validate.simulate import simulate_conflict
 
 __all__ = ["RecoveryResult", "run_recovery"]
@@ -58,6 +59,7 @@ class RecoveryResult:
         return pd.DataFrame(rows)
 
 
+@diagnostics_recorded()
 def run_recovery(
     datasets: int = 20,
     *,

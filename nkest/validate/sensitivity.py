@@ -20,6 +20,7 @@ from nkest.reports import Reports
 from nkest.results.estimate import Estimate
 from nkest.results.fitting import fit
 from nkest.results.summaries import DEFAULT_PROB, diagnostics_in_words
+from nkest.validate.quiet import diagnostics_recorded
 
 __all__ = [
     "SCALED_PRIORS",
@@ -43,6 +44,7 @@ SCALED_PRIORS = (
 not the unit-normal offsets of the non-centred parameterisation."""
 
 
+@diagnostics_recorded()
 def compare_fits(
     reports: Reports,
     variants: Mapping[str, Mapping[str, Any]],

@@ -545,6 +545,24 @@ ONLY_HEADER = "at least one report, but the file has only a header"
             "UTF-8 text, but the file is UTF-16 text",
             id="utf-16-without-byte-order-mark",
         ),
+        pytest.param(
+            f"{HEADER}\n2024-12-19,Минобороны России,killed,100\n".encode("utf-16"),
+            "file",
+            "UTF-8 text, but the file is UTF-16 text",
+            id="utf-16-cyrillic",
+        ),
+        pytest.param(
+            f"{HEADER}\n2024-12-19,A,killed,100\n".encode("utf-32"),
+            "file",
+            "is a NUL byte: this looks like binary data",
+            id="utf-32-is-not-called-utf-16",
+        ),
+        pytest.param(
+            b"\x00" * 500,
+            "file",
+            "byte 0 is a NUL byte: this looks like binary data",
+            id="zeros",
+        ),
     ],
 )
 def test_refuses_file_that_is_not_a_table_of_reports(content, location, expected, write_csv):

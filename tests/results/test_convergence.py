@@ -53,21 +53,32 @@ def _draws(kind: str, chains: int, draws: int, rng: np.random.Generator) -> np.n
         "one chain apart",
     ],
 )
-@pytest.mark.parametrize(("chains", "draws"), [(4, 400), (2, 7), (1, 50), (3, 101), (4, 4)])
+@pytest.mark.parametrize(
+    ("chains", "draws"), [(4, 400), (2, 7), (1, 50), (3, 101), (4, 4), (1, 101)]
+)
 def test_rhat_and_ess_equal_arviz_for_every_variable(kind, chains, draws):
     values = _draws(kind, chains, draws, np.random.default_rng(chains * 1000 + draws))
     for ours, theirs in zip(rhat_and_ess(values), _arviz(values), strict=True):
         np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=1e-9, equal_nan=True)
 
 
-def test_a_variable_with_a_non_finite_draw_has_no_diagnostics_and_spoils_no_other():
+def test_a_nan_draw_leaves_its_variable_without_diagnostics_and_an_infinite_one_is_ranked():
     values = np.random.default_rng(0).normal(size=(4, 100, 3))
     values[2, 10, 1] = np.nan
     values[0, 0, 2] = np.inf
-    rhat, bulk, tail = rhat_and_ess(values)
-    assert np.isnan([rhat[1:], bulk[1:], tail[1:]]).all()
-    assert np.isfinite([rhat[0], bulk[0], tail[0]]).all()
-    assert 1.0 < rhat[0] < 1.05
+    before = values.copy()
+    ours = rhat_and_ess(values)
+    np.testing.assert_array_equal(values, before)  # the caller's draws are not touched
+    assert np.isnan([part[1] for part in ours]).all()
+    for mine, theirs in zip(ours, _arviz(values), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, equal_nan=True)
+
+
+def test_many_variables_are_taken_in_slices_with_the_same_results():
+    values = _draws("autocorrelated", 2, 60, np.random.default_rng(5))
+    wide = np.concatenate([values] * 30, axis=-1)  # 360 variables: three slices
+    for mine, theirs in zip(rhat_and_ess(wide), _arviz(wide), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-9, equal_nan=True)
 
 
 def test_a_chain_stuck_apart_is_flagged():
@@ -81,3 +92,27 @@ def test_average_ranks_equal_scipy_with_ties():
     rng = np.random.default_rng(2)
     rows = np.vstack([rng.normal(size=50), rng.integers(0, 4, size=50), np.zeros(50)])
     np.testing.assert_array_equal(average_ranks(rows), rankdata(rows, method="average", axis=1))
+
+
+def test_a_fit_with_non_finite_draws_fails_and_names_the_variables():
+    from nkest.results.summaries import diagnostics_of, failures
+
+    rng = np.random.default_rng(3)
+    posterior = xr.Dataset(
+        {
+            "a": (("chain", "draw"), rng.normal(size=(4, 400))),
+            "b": (("chain", "draw", "source"), rng.normal(size=(4, 400, 2))),
+        }
+    )
+    posterior["b"][1, 7, 0] = np.inf
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((4, 400), dtype=bool))})
+    diagnostics = diagnostics_of(posterior, stats, ["a", "b"])
+    assert diagnostics["nonfinite"] == ["b"]
+    assert failures(diagnostics) == ["non-finite draws in b"]
+    posterior["b"][1, 7, 0] = 0.0
+    posterior["b"][0] += 3  # one chain apart: the worst R-hat is named
+    diagnostics = diagnostics_of(posterior, stats, ["a", "b"])
+    assert diagnostics["nonfinite"] == []
+    assert diagnostics["worst_rhat"] == "b"
+    assert diagnostics["worst_ess_bulk"] == "b"
+    assert diagnostics["max_rhat"] > 1.2

@@ -90,3 +90,15 @@ def test_merging_a_run_replaces_its_regimes_by_their_finished_seeds_and_is_idemp
     assert seeds.loc["mostly bounds"].tolist() == [1000, 1002, 12]
     resume_coverage.main([str(run_path), "--merge-into", str(path)])
     pd.testing.assert_frame_equal(pd.read_csv(path), once)
+
+
+def test_a_run_of_every_other_seed_is_finished_up_to_its_first_incomplete_seed():
+    run = pd.concat(
+        [
+            _rows("few reports", range(1001, 1011, 2)),
+            _rows("mostly bounds", range(1001, 1007, 2)),
+        ]
+    )
+    assert sorted(set(resume_coverage.finished(run)["seed"])) == [1001, 1003, 1005]
+    both = _rows("few reports", range(1001, 1005, 2))
+    assert sorted(set(resume_coverage.finished(both)["seed"])) == [1001, 1003]

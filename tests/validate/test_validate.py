@@ -370,3 +370,20 @@ def test_a_coverage_table_refuses_a_conflict_counted_twice():
     rows = _coverage_rows("few reports", 3)
     with pytest.raises(ValueError, match=r"repeat 1 \(regime, seed\) fits: few reports seed 2"):
         coverage_table(pd.concat([rows, rows[rows["seed"] == 2]]))
+
+
+def test_studies_that_record_diagnostics_silence_the_unreliable_estimate_warning():
+    import warnings
+
+    from nkest.errors import UnreliableEstimateWarning
+    from nkest.validate.quiet import diagnostics_recorded
+
+    @diagnostics_recorded()
+    def study() -> None:
+        warnings.warn("failed", UnreliableEstimateWarning, stacklevel=2)
+        warnings.warn("other", UserWarning, stacklevel=2)
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        study()
+    assert [str(w.message) for w in seen] == ["other"]
