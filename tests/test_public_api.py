@@ -89,3 +89,16 @@ def test_the_api_listing_finds_what_users_import():
     for name in ("fit", "load_reports", "Estimate.cite", "Estimate.save", "Reports.exclude"):
         assert name in api
     assert "Estimate._check_quantities" not in api
+
+
+def test_importing_nkest_leaves_the_plotting_libraries_for_when_a_figure_is_drawn():
+    import subprocess
+    import sys
+
+    # Every fresh process pays for what ``import nkest`` imports; a fit draws nothing.
+    code = (
+        "import sys, nkest; "
+        "print(sorted(m for m in ('matplotlib', 'arviz_plots') if m in sys.modules))"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert shown.stdout.strip() == "[]"

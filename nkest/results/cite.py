@@ -156,6 +156,11 @@ def counted(n: int, noun: str) -> str:
     return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
+def be(n: int) -> str:
+    """Return the verb for a number of things: "is" or "are"."""
+    return "is" if n == 1 else "are"
+
+
 def reported_quantities(used: pd.DataFrame) -> set[str]:
     """Return the quantities among killed, wounded and casualties that reports speak of.
 

@@ -21,8 +21,9 @@ import pandas as pd
 from nkest.files import check_replaceable, replace_output
 from nkest.fit.per_report import source_conflicts
 from nkest.model.design import resolved_origin
-from nkest.results import plots
 from nkest.results.cite import (
+    be,
+    counted,
     dataset_words,
     interval_text,
     last_reports,
@@ -33,8 +34,6 @@ from nkest.results.cite import (
 from nkest.results.compare import Comparison, compare
 from nkest.results.markup import markdown_text, safe_html
 from nkest.results.page import NARROW_SUFFIX, label_table_cells, narrow_figures, shorten_link_texts
-from nkest.results.plots._layout import smallest_text_px
-from nkest.results.plots._style import be, counted
 from nkest.results.summaries import (
     DEFAULT_PROB,
     THRESHOLDS,
@@ -168,6 +167,9 @@ def report_figures(
     ``inner_prob(prob)`` (50% for the default 90%). ``narrow`` draws them for a
     phone's width, where the checks keep only the reports that fit least.
     """
+    # Matplotlib is imported when a figure is drawn, not with nkest: a fit needs none of it.
+    from nkest.results import plots
+
     figsize = (NARROW_FIGURE_WIDTH, None) if narrow else None
     return {
         "totals": plots.plot_totals(estimate, prob=prob, figsize=figsize),
@@ -195,6 +197,8 @@ def save_figure(figure: MplFigure, path: Path) -> None:
     tell how large that text is where the figure is shown
     (``browser.report_layout``).
     """
+    from nkest.results.plots._layout import smallest_text_px
+
     smallest = smallest_text_px(figure, FIGURE_DPI)
     figure.savefig(
         path,

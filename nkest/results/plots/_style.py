@@ -206,16 +206,6 @@ def draw_fan(ax: Axes, band_in: pd.DataFrame, band_out: pd.DataFrame, log_scale:
 # -- words and numbers -----------------------------------------------------------------
 
 
-def counted(n: int, noun: str) -> str:
-    """Write a number of things: "1 report", "3 reports"."""
-    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
-
-
-def be(n: int) -> str:
-    """Return the verb for a number of things: "is" or "are"."""
-    return "is" if n == 1 else "are"
-
-
 def count_tick(value: float) -> str:
     """Format a tick of a count axis: whole numbers with thousands separators."""
     return f"{value:,.0f}" if value >= 1 else f"{value:g}"

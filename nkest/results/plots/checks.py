@@ -14,7 +14,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from nkest.errors import OptionError
-from nkest.results.cite import percent
+from nkest.results.cite import counted, percent
 from nkest.results.plots._layout import (
     NARROW_WIDTH,
     arrange,
@@ -42,7 +42,6 @@ from nkest.results.plots._style import (
     arrow,
     centred,
     count_tick,
-    counted,
     literal,
     marker_handle,
     sideways,

@@ -16,7 +16,7 @@ from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 from nkest.errors import OptionError
-from nkest.results.cite import count, last_reports, percent
+from nkest.results.cite import be, count, counted, last_reports, percent
 from nkest.results.plots._layout import (
     NARROW_WIDTH,
     arrange,
@@ -49,9 +49,7 @@ from nkest.results.plots._style import (
     WINDOW_SPAN,
     WINDOWED_SCOPES,
     arrow,
-    be,
     centred,
-    counted,
     draw_fan,
     format_count_axis,
     format_date_axis,
