@@ -42,6 +42,8 @@ from nkest.version import __version__
 
 __all__ = ["Estimate"]
 
+_PACKAGE_DIR = str(Path(__file__).parent.parent) + os.sep
+
 
 class Estimate:
     """Posterior estimates of casualties over time, with where they come from.
@@ -504,7 +506,8 @@ class Estimate:
             + "): its intervals are not reliable. Refit with more draws (draws=, tune=) "
             "before using them; this warning is shown once per estimate.",
             UnreliableEstimateWarning,
-            stacklevel=3,
+            # attributed to the caller's line, however deep in nkest the table was asked for
+            skip_file_prefixes=(_PACKAGE_DIR,),
         )
 
     def diagnostics(self) -> dict[str, Any]:

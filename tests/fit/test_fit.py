@@ -262,8 +262,11 @@ def test_cite_refuses_an_unconverged_fit_unless_insisted(simulated):
     with pytest.raises(ValueError, match="quantities must be among"):
         poor.cite("kiled")
     # its tables say so too, once per estimate: the first table warns, and no other
-    with pytest.warns(nkest.UnreliableEstimateWarning, match="fails its sampler diagnostics"):
+    with pytest.warns(
+        nkest.UnreliableEstimateWarning, match="fails its sampler diagnostics"
+    ) as seen:
         poor.source_bias()
+    assert seen[0].filename == __file__  # the user's line, not nkest's
     with warnings.catch_warnings():
         warnings.simplefilter("error", nkest.UnreliableEstimateWarning)
         poor.summary()
