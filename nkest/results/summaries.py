@@ -163,16 +163,18 @@ def diagnostics_of(
     names = [name for name in var_names if name in posterior]
     chains = posterior.sizes["chain"]
     draws = posterior.sizes["draw"]
-    columns, owner = [], []
+    statistics, owner, finite = [], [], []
+    for block in _blocks(posterior, names, chains, draws):
+        statistics.append(rhat_and_ess(block))
+        finite.append(np.isfinite(block).all(axis=(0, 1)))
     for name in names:
-        values = posterior[name].transpose("chain", "draw", ...).to_numpy()
-        values = values.reshape(chains, draws, -1)
-        columns.append(values)
-        owner.extend([name] * values.shape[-1])
-    stacked = np.concatenate(columns, axis=-1)
-    rhat, ess_bulk, ess_tail = rhat_and_ess(stacked)
+        owner.extend([name] * (posterior[name].size // (chains * draws)))
+    empty = (np.empty(0),) * 3
+    rhat, ess_bulk, ess_tail = (
+        np.concatenate(part) for part in zip(*(statistics or [empty]), strict=True)
+    )
     owner_of = np.array(owner)
-    nonfinite = ~np.isfinite(stacked).all(axis=(0, 1))
+    nonfinite = ~np.concatenate(finite or [np.empty(0, dtype=bool)])
     return {
         "nonfinite": list(dict.fromkeys(owner_of[nonfinite].tolist())),
         "divergences": int(sample_stats["diverging"].sum()),
@@ -184,6 +186,30 @@ def diagnostics_of(
         "worst_rhat": _worst(rhat, owner_of, largest=True),
         "worst_ess_bulk": _worst(ess_bulk, owner_of, largest=False),
     }
+
+
+def _blocks(posterior: xr.Dataset, names: list[str], chains: int, draws: int):
+    """Yield the variables' draws as (chain, draw, columns) blocks of about 128 columns.
+
+    Never the whole posterior in one array: at thousands of variables a copy of
+    every draw would double the memory a fit needs.
+    """
+    pending, width = [], 0
+    for name in names:
+        values = posterior[name].transpose("chain", "draw", ...).to_numpy()
+        values = values.reshape(chains, draws, -1)
+        for start in range(0, values.shape[-1], _BLOCK_COLUMNS):
+            part = values[..., start : start + _BLOCK_COLUMNS]
+            pending.append(part)
+            width += part.shape[-1]
+            if width >= _BLOCK_COLUMNS:
+                yield np.concatenate(pending, axis=-1)
+                pending, width = [], 0
+    if pending:
+        yield np.concatenate(pending, axis=-1)
+
+
+_BLOCK_COLUMNS = 128
 
 
 def sampler_diagnostics(posterior: xr.Dataset, sample_stats: xr.Dataset) -> dict:

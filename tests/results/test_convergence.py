@@ -116,3 +116,29 @@ def test_a_fit_with_non_finite_draws_fails_and_names_the_variables():
     assert diagnostics["worst_rhat"] == "b"
     assert diagnostics["worst_ess_bulk"] == "b"
     assert diagnostics["max_rhat"] > 1.2
+
+
+def test_the_diagnostics_of_a_posterior_in_blocks_equal_arviz_variable_by_variable():
+    from nkest.results.summaries import diagnostics_of
+
+    rng = np.random.default_rng(4)
+    posterior = xr.Dataset(
+        {
+            "a": (("chain", "draw", "date"), rng.normal(size=(3, 80, 100))),
+            "b": (("chain", "draw", "quantity", "step"), rng.normal(size=(3, 80, 2, 40))),
+            "c": (("chain", "draw"), rng.normal(size=(3, 80))),
+        }
+    )
+    posterior["b"][0, :, 1, 7] += 1.5  # the worst R-hat, in the second block
+    stats = xr.Dataset({"diverging": (("chain", "draw"), np.zeros((3, 80), dtype=bool))})
+    ours = diagnostics_of(posterior, stats, ["a", "b", "c"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        rhat = max(float(azs.rhat(posterior[n]).max()) for n in "abc")
+        bulk = min(float(azs.ess(posterior[n], method="bulk").min()) for n in "abc")
+        tail = min(float(azs.ess(posterior[n], method="tail").min()) for n in "abc")
+    assert ours["max_rhat"] == pytest.approx(rhat, rel=1e-9)
+    assert ours["min_ess_bulk"] == pytest.approx(bulk, rel=1e-9)
+    assert ours["min_ess_tail"] == pytest.approx(tail, rel=1e-9)
+    assert ours["worst_rhat"] == "b"
+    assert diagnostics_of(posterior, stats, [])["max_rhat"] != ours["max_rhat"]
