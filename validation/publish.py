@@ -283,8 +283,7 @@ def _not_rerun(results: pd.DataFrame) -> list[str]:
 
 def _seed_words(results: pd.DataFrame) -> str:
     """Say which seeds the regimes ran, naming the regimes when their ranges differ."""
-    spans = results.groupby("regime", sort=False)["seed"].agg(["min", "max"])
-    ranges = spans.apply(lambda row: f"{row['min']}–{row['max']}", axis=1)
+    ranges = results.groupby("regime", sort=False)["seed"].agg(_seed_range)
     if ranges.nunique() == 1:
         return f"seeds {ranges.iloc[0]}"
     parts = [f"{span} for {', '.join(ranges.index[ranges == span])}" for span in ranges.unique()]
@@ -299,6 +298,18 @@ def _factor_text(factor: float) -> str:
         digits += 1
         text = f"{factor:.{digits}f}"
     return text
+
+
+def _seed_range(seeds: pd.Series) -> str:
+    """Write a set of seeds as a range, naming the few it skips ("1000–1097 but 1096")."""
+    present = sorted(set(int(seed) for seed in seeds))
+    first, last = present[0], present[-1]
+    skipped = sorted(set(range(first, last + 1)) - set(present))
+    if not skipped:
+        return f"{first}–{last}"
+    if len(skipped) <= 3:
+        return f"{first}–{last} but {', '.join(map(str, skipped))}"
+    return f"{len(present)} between {first} and {last}"
 
 
 def _coverage_text(share: float) -> str:

@@ -289,6 +289,8 @@ def test_the_coverage_section_names_what_misses_the_targets_and_what_is_not_reru
     assert "### The previous model's regimes, before and after" in rerun
     # the regimes ran different seeds: each range is named
     assert "(seeds 0–3 for belligerent group; 0–2 for few reports)" in rerun
+    gappy = pd.concat([current, _coverage_rows("few reports", 4).query("seed != 2")])
+    assert "0–3 but 2 for few reports" in coverage_section(gappy)
     assert "### Regimes not yet rerun" not in rerun
     assert "90% coverage is within 0.85–0.95 in 0 of 2 rows (few reports, killed: 1.00;" in rerun
     table = rerun.split("before and after")[1].split("\n\n")[1]
