@@ -21,14 +21,14 @@ import numpy as np
 from scipy.fft import irfft, next_fast_len, rfft
 from scipy.special import ndtri
 
-__all__ = ["TAIL_PROBS", "average_ranks", "rhat_and_ess"]
+__all__ = ["BLOCK_VARIABLES", "TAIL_PROBS", "average_ranks", "rhat_and_ess"]
 
 TAIL_PROBS = (1 - 0.89, 0.89)
 """Quantiles of the tail ESS: those of ArviZ 1's default (``stats.ci_prob`` 0.89, and
 ``1 - 0.89`` as ArviZ computes it, which is not quite 0.11), fixed here so that a change
 to ArviZ's settings does not move nkest's gate."""
 
-_CHUNK = 128
+BLOCK_VARIABLES = 128
 """Variables handled together: the working arrays are about ten times the draws they
 hold, so a posterior of thousands of variables is taken a slice at a time."""
 
@@ -52,8 +52,8 @@ def rhat_and_ess(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray
     """
     values = np.asarray(values, dtype=float)
     parts = [
-        _rhat_and_ess(values[..., start : start + _CHUNK])
-        for start in range(0, max(values.shape[-1], 1), _CHUNK)
+        _rhat_and_ess(values[..., start : start + BLOCK_VARIABLES])
+        for start in range(0, max(values.shape[-1], 1), BLOCK_VARIABLES)
     ]
     return tuple(np.concatenate(part) for part in zip(*parts, strict=True))  # type: ignore[return-value]
 

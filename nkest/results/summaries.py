@@ -15,7 +15,7 @@ import xarray as xr
 
 from nkest.errors import OptionError
 from nkest.model.grid import TimeGrid
-from nkest.results.convergence import rhat_and_ess
+from nkest.results.convergence import BLOCK_VARIABLES, rhat_and_ess
 
 __all__ = [
     "DEFAULT_PROB",
@@ -189,27 +189,27 @@ def diagnostics_of(
 
 
 def _blocks(posterior: xr.Dataset, names: list[str], chains: int, draws: int):
-    """Yield the variables' draws as (chain, draw, columns) blocks of about 128 columns.
+    """Yield the variables' draws as (chain, draw, columns) blocks of ``BLOCK_VARIABLES``.
 
     Never the whole posterior in one array: at thousands of variables a copy of
-    every draw would double the memory a fit needs.
+    every draw would double the memory a fit needs. The blocks are the size
+    ``rhat_and_ess`` works in, so it takes each one whole.
     """
     pending, width = [], 0
     for name in names:
         values = posterior[name].transpose("chain", "draw", ...).to_numpy()
         values = values.reshape(chains, draws, -1)
-        for start in range(0, values.shape[-1], _BLOCK_COLUMNS):
-            part = values[..., start : start + _BLOCK_COLUMNS]
+        start = 0
+        while start < values.shape[-1]:
+            part = values[..., start : start + BLOCK_VARIABLES - width]
             pending.append(part)
             width += part.shape[-1]
-            if width >= _BLOCK_COLUMNS:
+            start += part.shape[-1]
+            if width == BLOCK_VARIABLES:
                 yield np.concatenate(pending, axis=-1)
                 pending, width = [], 0
     if pending:
         yield np.concatenate(pending, axis=-1)
-
-
-_BLOCK_COLUMNS = 128
 
 
 def sampler_diagnostics(posterior: xr.Dataset, sample_stats: xr.Dataset) -> dict:
