@@ -141,4 +141,4 @@ def test_the_diagnostics_of_a_posterior_in_blocks_equal_arviz_variable_by_variab
     assert ours["min_ess_bulk"] == pytest.approx(bulk, rel=1e-9)
     assert ours["min_ess_tail"] == pytest.approx(tail, rel=1e-9)
     assert ours["worst_rhat"] == "b"
-    assert diagnostics_of(posterior, stats, [])["max_rhat"] != ours["max_rhat"]
+    assert np.isnan(diagnostics_of(posterior, stats, [])["max_rhat"])  # nothing to check
