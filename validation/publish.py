@@ -271,7 +271,7 @@ def _kept_words(after: pd.DataFrame, before: pd.DataFrame) -> str:
     )
     return (
         f"After the change, 90% coverage is within {low:.2f}–{high:.2f} in {int(within.sum())} "
-        f"of {len(rows)} rows" + (f" ({missed})." if missed else ".")
+        f"of {len(rows)} rows" + (f"; outside: {missed}." if missed else ".")
     )
 
 
@@ -326,11 +326,11 @@ def _coverage_verdict(table: pd.DataFrame) -> str:
     outside = table[(ninety < low) | (ninety > high)]
     short = table[gain < BASELINE_GAIN_TARGET]
 
-    def named(rows: pd.DataFrame, column: str, spec: str) -> str:
+    def named(rows: pd.DataFrame, column: str, spec: str, label: str) -> str:
         if rows.empty:
             return ""
         return (
-            " ("
+            f" ({label}: "
             + "; ".join(
                 f"{row['regime']}, {row['quantity']}: "
                 + (_coverage_text(row[column]) if spec == "coverage" else f"{row[column]:{spec}}")
@@ -342,10 +342,11 @@ def _coverage_verdict(table: pd.DataFrame) -> str:
     return (
         f"90% coverage ranges from {ninety.min():.2f} to {ninety.max():.2f}; "
         f"{len(table) - len(outside)} of {len(table)} regime and quantity rows are within "
-        f"{low:.2f}–{high:.2f}{named(outside, '90% coverage', 'coverage')}. The posterior median's "
+        f"{low:.2f}–{high:.2f}{named(outside, '90% coverage', 'coverage', 'outside')}. The "
+        "posterior median's "
         f"error is at least {BASELINE_GAIN_TARGET:.0f}% below the better baseline's in "
         f"{len(table) - len(short)} of {len(table)}"
-        f"{named(short, 'error below the better baseline (%)', '.0f')}, and below both "
+        f"{named(short, 'error below the better baseline (%)', '.0f', 'short')}, and below both "
         f"baselines in {int(_beats_baselines(table).sum())} of {len(table)}."
         + _lopsided_words(table)
     )

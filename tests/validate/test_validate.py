@@ -270,7 +270,7 @@ def test_the_coverage_section_names_what_misses_the_targets_and_what_is_not_reru
     section = coverage_section(current, previous=previous, centred=centred)
     # 3 of 4 covered: outside 0.85-0.95, and named; error 5% against the better baseline's 10%
     assert "0 of 2 regime and quantity rows are within 0.85–0.95" in section
-    assert "belligerent group, killed: 0.75" in section
+    assert "(outside: belligerent group, killed: 0.75" in section
     assert "at least 30% below the better baseline's in 2 of 2" in section
     # every median is 5% high: a lopsided row is named with its side
     assert "one side of the truth in: belligerent group, killed (above in 100%)" in section
@@ -292,7 +292,7 @@ def test_the_coverage_section_names_what_misses_the_targets_and_what_is_not_reru
     gappy = pd.concat([current, _coverage_rows("few reports", 4).query("seed != 2")])
     assert "0–3 but 2 for few reports" in coverage_section(gappy)
     assert "### Regimes not yet rerun" not in rerun
-    assert "90% coverage is within 0.85–0.95 in 0 of 2 rows (few reports, killed: 1.00;" in rerun
+    assert "90% coverage is within 0.85–0.95 in 0 of 2 rows; outside: few reports, killed: 1.00;" in rerun
     table = rerun.split("before and after")[1].split("\n\n")[1]
     header, _, *rows = table.splitlines()
     assert "error floor: sources' common bias (%)" in header
