@@ -401,6 +401,12 @@ baseline's.
 {_md(table)}
 
 {_coverage_verdict(table)} Raw results: `validation-data/coverage.csv`.
+
+Coverage falls as the groups' true spread rises (the sd of their log-biases: weak source
+bias, 0.1; the default, 0.35; strong source bias, 0.7; the sources' within their groups
+0.05, 0.15 and 0.3), because one prior on that spread sets the width of the
+intervals in every world: wider than needed where groups agree closely, narrower where
+they disagree widely. Why that prior stays as it is: [the model](model.md#identification).
 """
     earlier = (
         previous[previous["regime"].isin(_not_rerun(results))] if previous is not None else None
