@@ -181,9 +181,11 @@ def _sample_nutpie(
     start = time.perf_counter()
     if compiled.nutpie_model is None:
         # Once per model structure in a process; the costliest part once per machine.
-        logger.info("compiling the model")
+        # One line either way: the CLI also sends the log to stderr, beside the announcement.
         if progressbar:
             announce("compiling the model …")
+        else:
+            logger.info("compiling the model")
         compiled.nutpie_model = compile_nutpie_model(compiled.model)
     seconds["compile"] = time.perf_counter() - start
     start = time.perf_counter()
