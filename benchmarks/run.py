@@ -1,6 +1,6 @@
 """Run nkest's benchmarks and print each target with its ratio to a baseline timed in the same run.
 
-    python benchmarks/run.py            # the full run (about two hours on two cores)
+    python benchmarks/run.py            # the full run (about 100 minutes on two cores)
     python benchmarks/run.py --smoke    # a quick check that every benchmark runs (CI)
     python benchmarks/profile_fit.py    # where a fit's time goes: compilation and gradient
 
