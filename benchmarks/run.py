@@ -409,8 +409,9 @@ def _seeds_row(defaults: dict, previous: dict, count: int) -> tuple[str, str, st
 def _write_seeds_table(defaults: dict, previous: dict) -> None:
     """Put every seed's diagnostics, now and with the previous defaults, into performance.md."""
     lines = [
-        f"Measured on {time.strftime('%Y-%m-%d')} by `python benchmarks/run.py --only seeds` "
-        f"(Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores); "
+        f"Measured on {time.strftime('%Y-%m-%d')} (Python {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} cores; this table alone: "
+        "`python benchmarks/run.py --only seeds`); "
         f"target: {SEED_TARGET}.",
         "",
         "| Settings | Seed | Divergences | Max R-hat (worst) | Min bulk ESS | Min tail ESS "
