@@ -309,7 +309,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"x{slowest / realistic['dprk_seconds']:.1f} the DPRK fit in the same process; "
                 f"diagnostics passed on {passed} of {count}; "
                 f"{max(f['steps_per_draw'] for f in fits):.0f} steps per draw at most; "
-                f"{sum(f['attempts'] - 1 for f in fits)} refits",
+                f"{_refits(fits)}",
             )
         )
 
@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{max(f['seconds'] for f in fits):.0f}",
                     f"passing {count} of {count}",
                     f"diagnostics passed on {passed} of {count}; "
-                    f"{sum(f['attempts'] - 1 for f in fits)} refits; R-hat at most "
+                    f"{_refits(fits)}; R-hat at most "
                     f"{max(f['max_rhat'] for f in fits):.3f}; "
                     f"{max(f['steps_per_draw'] for f in fits):.0f} steps per draw at most",
                 )
@@ -432,6 +432,12 @@ def _write_seeds_table(defaults: dict, previous: dict) -> None:
             )
             name = ""
     _write_between_markers("seeds", lines)
+
+
+def _refits(fits: list[dict]) -> str:
+    """Say how many refits the fits took ("1 refit", "3 refits")."""
+    count = sum(fit["attempts"] - 1 for fit in fits)
+    return f"{count} refit{'' if count == 1 else 's'}"
 
 
 def _stopped(case: dict, sizes: dict) -> str:
