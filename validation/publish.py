@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import inspect
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -265,13 +266,9 @@ def _kept_words(after: pd.DataFrame, before: pd.DataFrame) -> str:
     low, high = COVERAGE_TARGET
     rows = after[after["regime"].isin(set(before["regime"]))]
     within = rows["90% coverage"].between(low, high)
-    missed = "; ".join(
-        f"{row['regime']}, {row['quantity']}: {_coverage_text(row['90% coverage'])}"
-        for _, row in rows[~within].iterrows()
-    )
     return (
         f"After the change, 90% coverage is within {low:.2f}–{high:.2f} in {int(within.sum())} "
-        f"of {len(rows)} rows" + (f"; outside: {missed}." if missed else ".")
+        f"of {len(rows)} rows{_rows_named(rows[~within], '90% coverage', 'coverage', 'outside')}."
     )
 
 
@@ -318,6 +315,37 @@ def _coverage_text(share: float) -> str:
     return f"{share:.3f}" if text in {f"{edge:.2f}" for edge in COVERAGE_TARGET} else text
 
 
+def _spread_words() -> str:
+    """Say the true log-bias spreads of the weak, default and strong regimes (from ``REGIMES``)."""
+    defaults = inspect.signature(simulate_conflict).parameters
+
+    def spread(regime: str, key: str) -> str:
+        return f"{REGIMES.get(regime, {}).get(key, defaults[key].default):g}"
+
+    regimes = ("weak source bias", "the default", "strong source bias")
+    groups = "; ".join(f"{regime}, {spread(regime, 'group_bias_sd')}" for regime in regimes)
+    weak, default, strong = (spread(regime, "source_bias_sd") for regime in regimes)
+    return (
+        f"the sd of their log-biases: {groups}; the sources' within their groups "
+        f"{weak}, {default} and {strong}"
+    )
+
+
+def _rows_named(rows: pd.DataFrame, column: str, spec: str, label: str) -> str:
+    """Name each row with its value, as " (label: regime, quantity: value; ...)"."""
+    if rows.empty:
+        return ""
+    return (
+        f" ({label}: "
+        + "; ".join(
+            f"{row['regime']}, {row['quantity']}: "
+            + (_coverage_text(row[column]) if spec == "coverage" else f"{row[column]:{spec}}")
+            for _, row in rows.iterrows()
+        )
+        + ")"
+    )
+
+
 def _coverage_verdict(table: pd.DataFrame) -> str:
     """Say how many rows meet the model issue's two targets, naming those that miss."""
     low, high = COVERAGE_TARGET
@@ -325,29 +353,14 @@ def _coverage_verdict(table: pd.DataFrame) -> str:
     gain = table["error below the better baseline (%)"]
     outside = table[(ninety < low) | (ninety > high)]
     short = table[gain < BASELINE_GAIN_TARGET]
-
-    def named(rows: pd.DataFrame, column: str, spec: str, label: str) -> str:
-        if rows.empty:
-            return ""
-        return (
-            f" ({label}: "
-            + "; ".join(
-                f"{row['regime']}, {row['quantity']}: "
-                + (_coverage_text(row[column]) if spec == "coverage" else f"{row[column]:{spec}}")
-                for _, row in rows.iterrows()
-            )
-            + ")"
-        )
-
     return (
         f"90% coverage ranges from {ninety.min():.2f} to {ninety.max():.2f}; "
         f"{len(table) - len(outside)} of {len(table)} regime and quantity rows are within "
-        f"{low:.2f}–{high:.2f}{named(outside, '90% coverage', 'coverage', 'outside')}. The "
-        "posterior median's "
-        f"error is at least {BASELINE_GAIN_TARGET:.0f}% below the better baseline's in "
-        f"{len(table) - len(short)} of {len(table)}"
-        f"{named(short, 'error below the better baseline (%)', '.0f', 'short')}, and below both "
-        f"baselines in {int(_beats_baselines(table).sum())} of {len(table)}."
+        f"{low:.2f}–{high:.2f}{_rows_named(outside, '90% coverage', 'coverage', 'outside')}. "
+        f"The posterior median's error is at least {BASELINE_GAIN_TARGET:.0f}% below the "
+        f"better baseline's in {len(table) - len(short)} of {len(table)}"
+        f"{_rows_named(short, 'error below the better baseline (%)', '.0f', 'short')}, and "
+        f"below both baselines in {int(_beats_baselines(table).sum())} of {len(table)}."
         + _lopsided_words(table)
     )
 
@@ -402,11 +415,10 @@ baseline's.
 
 {_coverage_verdict(table)} Raw results: `validation-data/coverage.csv`.
 
-Coverage falls as the groups' true spread rises (the sd of their log-biases: weak source
-bias, 0.1; the default, 0.35; strong source bias, 0.7; the sources' within their groups
-0.05, 0.15 and 0.3), because one prior on that spread sets the width of the
-intervals in every world: wider than needed where groups agree closely, narrower where
-they disagree widely. Why that prior stays as it is: [the model](model.md#identification).
+Coverage falls as the groups' true spread rises ({_spread_words()}), because one prior on
+that spread sets the width of the intervals in every world: wider than needed where
+groups agree closely, narrower where they disagree widely. Why that prior stays as it is:
+[the model](model.md#identification).
 """
     earlier = (
         previous[previous["regime"].isin(_not_rerun(results))] if previous is not None else None

@@ -13,7 +13,7 @@ import pytest
 
 import nkest
 from nkest.validate import simulate_conflict
-from nkest.validate.coverage import baselines, coverage_table, run_coverage
+from nkest.validate.coverage import REGIMES, baselines, coverage_table, run_coverage
 from nkest.validate.parallel import FitTask, run_fits
 from nkest.validate.predictive import (
     future_rate,
@@ -292,8 +292,12 @@ def test_the_coverage_section_names_what_misses_the_targets_and_what_is_not_reru
     gappy = pd.concat([current, _coverage_rows("few reports", 4).query("seed != 2")])
     assert "0–3 but 2 for few reports" in coverage_section(gappy)
     assert "### Regimes not yet rerun" not in rerun
-    kept = "90% coverage is within 0.85–0.95 in 0 of 2 rows; outside: few reports, killed: 1.00;"
+    kept = "90% coverage is within 0.85–0.95 in 0 of 2 rows (outside: few reports, killed: 1.00;"
     assert kept in rerun
+    # the spreads the sentence on coverage gives are the regimes' own
+    strong = REGIMES["strong source bias"]
+    assert f"strong source bias, {strong['group_bias_sd']:g};" in rerun
+    assert f"and {strong['source_bias_sd']:g})" in rerun
     table = rerun.split("before and after")[1].split("\n\n")[1]
     header, _, *rows = table.splitlines()
     assert "error floor: sources' common bias (%)" in header
